@@ -1,0 +1,41 @@
+# Cairn: a Redis-compatible cache and leaderboard server.
+#   make run    build and start a single node (data in ./data, port 6379)
+#   make test   install test dependencies, then vet, format check and every test with -race
+
+GO      ?= go
+BIN     := bin/cairn
+ARGS    ?=
+
+.PHONY: run build test deps vet fmt-check unit bench fuzz clean
+
+run: build
+	./$(BIN) --dir ./data $(ARGS)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cairn
+
+deps:
+	./scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Every test, including the fuzz seed corpora, with the race detector (which
+# also turns on the invariants checks).
+test: deps vet fmt-check
+	CI=$${CI:-} $(GO) test -race -count=1 -timeout 15m ./...
+
+# Short fuzzing of the request reader (the corpus itself runs in make test).
+fuzz:
+	$(GO) test ./resp -run XXX -fuzz FuzzReader -fuzztime 60s
+
+# Go benchmarks (allocations and ns/op); redis-benchmark comparisons are in docs/benchmarks.md.
+bench:
+	$(GO) test -run XXX -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,280 @@
+// Package commands is Cairn's command layer: the command table, the
+// dispatcher that runs Redis's gates in Redis's order, one handler file per
+// command group, MULTI/EXEC, and COMMAND output derived from the table.
+//
+// Ownership: a Session belongs to its connection's goroutine. The Server's
+// configuration, slow log and SCAN cursors are shared and guarded by their
+// own mutexes (see config.go, slowlog.go, scan.go). Keyspace state belongs to
+// the store and is only touched inside store.Update.
+package commands
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"cairn/resp"
+	"cairn/store"
+)
+
+// Ctx is one command invocation.
+type Ctx struct {
+	Args [][]byte // Args[0] is the command name; valid only during the call
+	W    *resp.Writer
+	Conn *resp.Conn
+	Sess *Session
+	// Tx is the store view for the selected database; set for commands that
+	// use the keyspace (Spec.usesTx), nil otherwise. Handlers never call
+	// Store methods that lock: inside EXEC the lock is already held.
+	Tx   *store.Tx
+	Srv  *Server
+	Spec *Spec
+}
+
+// Session is the command layer's per-connection state.
+type Session struct {
+	inMulti bool
+	dirty   bool // a command was rejected while queueing: EXEC aborts
+	queue   []queued
+	watch   store.Watch
+	ack     store.Ticket // the latest write whose reply is buffered; acknowledged before the flush
+}
+
+type queued struct {
+	spec *Spec
+	args [][]byte // copies
+}
+
+// Options configure the command layer.
+type Options struct {
+	Logger *slog.Logger
+	Config *Config // runtime settings; nil means defaults
+}
+
+// Server dispatches commands to handlers. It implements resp.Handler.
+type Server struct {
+	table   *Table
+	store   *store.Store
+	log     *slog.Logger
+	wire    *resp.Server // set by Attach; for CLIENT, INFO and SHUTDOWN
+	config  *Config
+	start   time.Time
+	panics  atomic.Int64
+	slow    slowlog
+	cursors cursorTable
+	save    saveState // SAVE/BGSAVE progress for INFO persistence
+
+	// Shutdown, if set, is called by SHUTDOWN after the reply decision.
+	Shutdown func()
+}
+
+// New returns a command server over st.
+func New(st *store.Store, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Config == nil {
+		opts.Config = NewConfig()
+	}
+	s := &Server{store: st, log: opts.Logger, config: opts.Config, start: time.Now()}
+	s.table = NewTable(allCommands())
+	s.slow.init()
+	s.cursors.init()
+	return s
+}
+
+// Attach gives the command layer access to the wire server's clients.
+func (s *Server) Attach(w *resp.Server) {
+	s.wire = w
+	s.config.apply(s)
+}
+
+// Table is the command table.
+func (s *Server) Table() *Table { return s.table }
+
+// Panics is the number of handler panics recovered since start.
+func (s *Server) Panics() int64 { return s.panics.Load() }
+
+func (s *Server) session(c *resp.Conn) *Session {
+	if sess, ok := c.Session.(*Session); ok {
+		return sess
+	}
+	sess := &Session{}
+	c.Session = sess
+	c.BeforeFlush = func() error { return s.acknowledge(sess) }
+	return sess
+}
+
+// acknowledge makes the writes behind the buffered replies durable under
+// the fsync policy. On error the replies must not be sent.
+func (s *Server) acknowledge(sess *Session) error {
+	t := sess.ack
+	sess.ack = 0
+	return s.store.Acknowledge(t)
+}
+
+// wrote records a write whose reply is being buffered.
+func (sess *Session) wrote(t store.Ticket) {
+	if t > sess.ack {
+		sess.ack = t
+	}
+}
+
+// Closed releases a connection's session state.
+func (s *Server) Closed(c *resp.Conn) {
+	if sess, ok := c.Session.(*Session); ok {
+		s.store.Unwatch(&sess.watch)
+	}
+}
+
+// ServeRESP runs one command: lookup, arity, transaction queueing, then the
+// handler, in Redis processCommand's order.
+func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
+	sess := s.session(c)
+	spec := s.table.Lookup(args)
+	if spec == nil {
+		s.reject(c, sess, unknownCommand(s.table, args))
+		return
+	}
+	if (spec.Arity > 0 && len(args) != spec.Arity) || len(args) < -spec.Arity {
+		spec.stats.rejected.Add(1)
+		s.reject(c, sess, errArity(spec.fullName))
+		return
+	}
+	if sess.inMulti && !runsInMulti(spec) {
+		if spec.Flags&NoMulti != 0 {
+			spec.stats.rejected.Add(1)
+			s.reject(c, sess, errNotInMulti)
+			return
+		}
+		sess.queue = append(sess.queue, queued{spec: spec, args: copyArgs(args)})
+		c.W.Simple("QUEUED")
+		return
+	}
+	c.SetLastCmd(spec.fullName)
+	s.call(&Ctx{Args: args, W: c.W, Conn: c, Sess: sess, Srv: s, Spec: spec})
+}
+
+// runsInMulti reports whether spec runs immediately inside MULTI instead of
+// being queued.
+func runsInMulti(spec *Spec) bool {
+	switch spec.fullName {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+// reject answers a command refused before it ran; inside MULTI it also
+// makes EXEC fail (Redis flagTransaction).
+func (s *Server) reject(c *resp.Conn, sess *Session, msg string) {
+	if sess.inMulti {
+		sess.dirty = true
+	}
+	c.W.Error(msg)
+}
+
+// call runs one command outside MULTI: inside its own store Update when it
+// touches the keyspace, and records any write to wait for before replying.
+func (s *Server) call(ctx *Ctx) {
+	if !ctx.Spec.usesTx {
+		s.run(ctx)
+		return
+	}
+	mark := ctx.W.Len()
+	t, err := s.store.Update(ctx.Conn.DB(), func(tx *store.Tx) {
+		ctx.Tx = tx
+		s.run(ctx)
+	})
+	ctx.Tx = nil
+	if err != nil {
+		ctx.W.Truncate(mark)
+		ctx.W.Error(errMisconf + oneLine(err.Error()))
+	}
+	ctx.Sess.wrote(t)
+}
+
+// run runs a handler with the write gate, timing, stats and panic
+// recovery. ctx.Tx is already set when the command needs one.
+func (s *Server) run(ctx *Ctx) {
+	spec := ctx.Spec
+	if spec.Flags&Write != 0 {
+		if err := s.store.Failed(); err != nil {
+			spec.stats.rejected.Add(1)
+			ctx.W.Error(errMisconf + oneLine(err.Error()))
+			return
+		}
+	}
+	start := time.Now()
+	mark := ctx.W.Len()
+	defer func() {
+		if r := recover(); r != nil {
+			s.panics.Add(1)
+			s.log.Error("panic in command handler", "command", spec.fullName, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			ctx.W.Truncate(mark)
+			ctx.W.Error(errInternal)
+		}
+		s.record(spec, ctx, start, mark)
+	}()
+	spec.Handler(ctx)
+}
+
+// record updates INFO commandstats and the slow log.
+func (s *Server) record(spec *Spec, ctx *Ctx, start time.Time, mark int) {
+	d := time.Since(start)
+	spec.stats.calls.Add(1)
+	spec.stats.usec.Add(d.Microseconds())
+	if b := ctx.W.Buffered(); len(b) > mark && b[mark] == '-' {
+		spec.stats.failed.Add(1)
+	}
+	if spec.Flags&SkipSlowlog == 0 {
+		s.slow.maybeAdd(d, ctx)
+	}
+}
+
+type cmdStats struct {
+	calls, usec, rejected, failed atomic.Int64
+}
+
+func copyArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a):]
+	}
+	return out
+}
+
+// unknownCommand builds Redis 7.0's reply for an unknown command or
+// subcommand.
+func unknownCommand(t *Table, args [][]byte) string {
+	if parent := lookupFold(t.byName, args[0]); parent != nil && len(args) > 1 {
+		return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", oneLine(string(args[1])), strings.ToUpper(string(args[0])))
+	}
+	var b strings.Builder
+	for _, a := range args[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		fmt.Fprintf(&b, "'%.*s' ", 128-b.Len(), a)
+	}
+	return fmt.Sprintf("ERR unknown command '%.128s', with args beginning with: %s", oneLine(string(args[0])), oneLine(b.String()))
+}
+
+// oneLine replaces CR and LF with spaces, as Redis does in error replies.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}

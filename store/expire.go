@@ -1,0 +1,54 @@
+package store
+
+import "time"
+
+// Active expiry: like Redis's activeExpireCycle, but exact, because keys
+// with a TTL are ordered by expiry time. Each tick removes the keys whose
+// time has come, at most expireBatch per database per round, and runs more
+// rounds while a database still has work, releasing the lock in between.
+const expireBatch = 512
+
+func (s *Store) expireLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.ExpireInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for s.expireRound() {
+				select {
+				case <-s.stop:
+					return
+				default:
+				}
+			}
+		}
+	}
+}
+
+// expireRound removes up to expireBatch expired keys per database and
+// reports whether any database may hold more.
+func (s *Store) expireRound() (more bool) {
+	s.mu.Lock()
+	tx := Tx{s: s, now: time.Now().UnixMilli()}
+	for db := range s.mu.dbs {
+		tx.db = db
+		ks := &s.mu.dbs[db]
+		n := 0
+		for n < expireBatch {
+			it, ok := ks.expires.Min()
+			if !ok || it.at > tx.now {
+				break
+			}
+			e := tx.lookup(unsafeBytes(it.key))
+			tx.expire(e)
+			n++
+		}
+		more = more || n == expireBatch
+	}
+	err := s.applyLocked()
+	s.mu.Unlock()
+	return more && err == nil
+}

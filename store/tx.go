@@ -1,0 +1,341 @@
+package store
+
+import (
+	"cairn/zset"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/btree"
+)
+
+// Tx is the view of one database inside Update. It is valid only during
+// the Update call that created it. Reads see the Tx's own writes. Keys
+// passed in are copied; entries returned are read-only.
+type Tx struct {
+	s     *Store
+	db    int
+	now   int64 // unix ms, fixed for the whole Update as Redis fixes it per command
+	root  *Tx   // the Tx that records whether a write happened; nil means this one
+	wrote bool  // on the root: a write went into the shared batch
+	kbuf  []byte
+}
+
+// DB is the database number this Tx reads and writes.
+func (tx *Tx) DB() int { return tx.db }
+
+// Now is the Update's clock in unix milliseconds.
+func (tx *Tx) Now() int64 { return tx.now }
+
+// In returns a Tx on database db belonging to the same Update.
+func (tx *Tx) In(db int) *Tx {
+	return &Tx{s: tx.s, db: db, now: tx.now, root: tx.rootTx()}
+}
+
+func (tx *Tx) rootTx() *Tx {
+	if tx.root != nil {
+		return tx.root
+	}
+	return tx
+}
+
+// wb returns the shared batch to write into.
+func (tx *Tx) wb() *pebble.Batch {
+	tx.rootTx().wrote = true
+	if tx.s.mu.batch == nil {
+		tx.s.mu.batch = tx.s.pdb.NewBatch()
+	}
+	return tx.s.mu.batch
+}
+
+func (tx *Tx) ks() *keyspace { return &tx.s.mu.dbs[tx.db] }
+
+// lookup finds key without expiring it.
+func (tx *Tx) lookup(key []byte) *Entry {
+	probe := Entry{key: unsafeString(key)}
+	e, _ := tx.ks().keys.Get(&probe)
+	return e
+}
+
+// Get returns key's entry, or nil if it does not exist. A key found expired
+// is deleted (lazy expiry) and reported missing.
+func (tx *Tx) Get(key []byte) *Entry {
+	e := tx.lookup(key)
+	if e == nil {
+		return nil
+	}
+	if e.expired(tx.now) {
+		tx.expire(e)
+		return nil
+	}
+	return e
+}
+
+// Exists reports whether key exists.
+func (tx *Tx) Exists(key []byte) bool { return tx.Get(key) != nil }
+
+// Put stores e under key, replacing any existing value, and gives it a new
+// version. The Tx takes ownership of e; e.Str must not alias caller buffers.
+// A sorted set's member records are rewritten only when e.Z is not the set
+// already stored under key (a metadata change such as a new TTL keeps them).
+func (tx *Tx) Put(key []byte, e *Entry) {
+	ks := tx.ks()
+	old := tx.lookup(key)
+	if old != nil {
+		e.key = old.key
+		if old.ExpireAt != 0 {
+			ks.expires.Delete(expiry{old.ExpireAt, old.key})
+		}
+		if old.Z != nil && old.Z != e.Z {
+			tx.deleteMembers(old.key)
+		}
+	} else {
+		e.key = string(key)
+	}
+	tx.s.mu.version++
+	e.Version = tx.s.mu.version
+	ks.keys.ReplaceOrInsert(e)
+	if e.ExpireAt != 0 {
+		ks.expires.ReplaceOrInsert(expiry{e.ExpireAt, e.key})
+	}
+	tx.persist(e)
+	if e.Z != nil && (old == nil || old.Z != e.Z) {
+		tx.persistAllMembers(e)
+	}
+	tx.touch(e.key)
+}
+
+// SetString stores a copy of val as key's string value with the given
+// absolute expiry (0 = none), replacing any existing value.
+func (tx *Tx) SetString(key, val []byte, expireAt int64) *Entry {
+	e := &Entry{Type: TypeString, ExpireAt: expireAt, Str: append(make([]byte, 0, len(val)), val...)}
+	tx.Put(key, e)
+	return e
+}
+
+// SetExpire changes an existing key's absolute expiry (0 removes it) and
+// reports whether the key exists. An expiry at or before now deletes the key
+// (Redis: EXPIRE with a past time is a DEL).
+func (tx *Tx) SetExpire(key []byte, at int64) bool {
+	e := tx.Get(key)
+	if e == nil {
+		return false
+	}
+	if at != 0 && at <= tx.now {
+		tx.remove(e)
+		return true
+	}
+	ne := *e
+	ne.ExpireAt = at
+	tx.Put(key, &ne)
+	return true
+}
+
+// Delete removes key and reports whether it existed.
+func (tx *Tx) Delete(key []byte) bool {
+	e := tx.Get(key)
+	if e == nil {
+		return false
+	}
+	tx.remove(e)
+	return true
+}
+
+// expire removes an entry found expired.
+func (tx *Tx) expire(e *Entry) {
+	tx.s.expired.Add(1)
+	tx.remove(e)
+}
+
+// remove deletes e from the indexes and Pebble.
+func (tx *Tx) remove(e *Entry) {
+	ks := tx.ks()
+	ks.keys.Delete(e)
+	if e.ExpireAt != 0 {
+		ks.expires.Delete(expiry{e.ExpireAt, e.key})
+	}
+	tx.kbuf = appendMetaKey(tx.kbuf[:0], tx.db, unsafeBytes(e.key))
+	tx.wb().Delete(tx.kbuf, nil)
+	if e.Z != nil {
+		tx.deleteMembers(e.key)
+	}
+	tx.s.changes.Add(1)
+	tx.touch(e.key)
+}
+
+// persist writes e's metadata record into the batch.
+func (tx *Tx) persist(e *Entry) {
+	b := tx.wb()
+	k := appendMetaKey(tx.kbuf[:0], tx.db, unsafeBytes(e.key))
+	op := b.SetDeferred(len(k), metaHeaderLen+len(e.Str))
+	copy(op.Key, k)
+	appendMetaValue(op.Value[:0], e)
+	op.Finish()
+	tx.kbuf = k
+	tx.s.changes.Add(1)
+}
+
+// Len is the number of keys in the database, including keys expired but not
+// yet removed (as Redis's DBSIZE).
+func (tx *Tx) Len() int { return tx.ks().keys.Len() }
+
+// ExpiresLen is the number of keys with an expiry.
+func (tx *Tx) ExpiresLen() int { return tx.ks().expires.Len() }
+
+// Ascend calls fn for each live key >= from in key order until fn returns
+// false. fn must not write through the Tx.
+func (tx *Tx) Ascend(from []byte, fn func(e *Entry) bool) {
+	probe := &Entry{key: unsafeString(from)}
+	tx.ks().keys.AscendGreaterOrEqual(probe, func(e *Entry) bool {
+		if e.expired(tx.now) {
+			return true
+		}
+		return fn(e)
+	})
+}
+
+// Random returns a random live key's entry, or nil when the database is
+// empty. Expired keys drawn on the way are removed, as Redis does. See
+// randomEntry for how far from uniform the draw is.
+func (tx *Tx) Random() *Entry {
+	keys := tx.ks().keys
+	for range 100 {
+		e := randomEntry(keys)
+		if e == nil {
+			return nil
+		}
+		if !e.expired(tx.now) {
+			return e
+		}
+		tx.expire(e)
+	}
+	return nil
+}
+
+// randomEntry draws a key by descending the key space byte by byte: with
+// lo and hi the first and last keys sharing the prefix chosen so far, it
+// picks a byte uniformly between lo's and hi's bytes after their common
+// prefix and narrows to the keys with that byte, or takes the next key when
+// none has it. Keys differing in one position (user:0 ... user:9, or
+// fixed-width ids) are drawn uniformly; otherwise a key following a gap in
+// the byte range is likelier, as a key in a long Redis hash chain is
+// rarer. O(log n) per byte of branching, at most 256 levels.
+func randomEntry(keys *btree.BTreeG[*Entry]) *Entry {
+	lo, ok := keys.Min()
+	if !ok {
+		return nil
+	}
+	hi, _ := keys.Max()
+	first := func(from string) (e *Entry) {
+		keys.AscendGreaterOrEqual(&Entry{key: from}, func(x *Entry) bool { e = x; return false })
+		return e
+	}
+	for depth := 0; lo != hi && depth < 256; depth++ {
+		i := 0
+		for i < len(lo.key) && lo.key[i] == hi.key[i] {
+			i++
+		}
+		// lo < hi, so hi has a byte at i; lo may end at i (lo is the prefix
+		// itself): it then takes the slot just below the next key's byte.
+		prefix := hi.key[:i]
+		var l int
+		if i < len(lo.key) {
+			l = int(lo.key[i])
+		} else {
+			var next *Entry
+			keys.AscendGreaterOrEqual(lo, func(x *Entry) bool {
+				if x == lo {
+					return true
+				}
+				next = x
+				return false
+			})
+			l = int(next.key[i]) - 1
+		}
+		h := int(hi.key[i])
+		c := l + rand.IntN(h-l+1)
+		if i == len(lo.key) && c == l {
+			return lo
+		}
+		p := prefix + string(byte(c))
+		f := first(p) // exists: hi >= p
+		if !strings.HasPrefix(f.key, p) {
+			return f
+		}
+		last := hi
+		if c < 255 {
+			end := &Entry{key: prefix + string(byte(c+1))}
+			keys.DescendLessOrEqual(end, func(x *Entry) bool {
+				if x.key == end.key {
+					return true
+				}
+				last = x
+				return false
+			})
+		}
+		lo, hi = f, last
+	}
+	return lo
+}
+
+// Flush deletes every key of the database (FLUSHDB).
+func (tx *Tx) Flush() {
+	ks := tx.ks()
+	if ks.keys.Len() == 0 {
+		return
+	}
+	tx.touchAll()
+	// Every key of db d lies in [d, d 0xff): the slot's high byte is < 0x40.
+	tx.wb().DeleteRange([]byte{byte(tx.db)}, []byte{byte(tx.db), 0xff}, nil)
+	tx.s.changes.Add(int64(ks.keys.Len()))
+	*ks = newKeyspace()
+}
+
+// FlushAll deletes every key of every database (FLUSHALL).
+func (tx *Tx) FlushAll() {
+	for db := range tx.s.mu.dbs {
+		tx.In(db).touchAll()
+		tx.s.changes.Add(int64(tx.s.mu.dbs[db].keys.Len()))
+		tx.s.mu.dbs[db] = newKeyspace()
+	}
+	tx.wb().DeleteRange([]byte{0}, []byte{0xff, 0xff}, nil) // see Flush
+}
+
+// Rename moves src's value and expiry to dst in the same database,
+// replacing dst, and reports whether src existed. dst gets a new version
+// and the watchers of both keys are touched; renaming a key to itself
+// changes nothing. A type whose data lives beyond the metadata record (a
+// sorted set's members) must move that data here too.
+func (tx *Tx) Rename(src, dst []byte) bool {
+	e := tx.Get(src)
+	if e == nil {
+		return false
+	}
+	if string(src) == string(dst) {
+		return true
+	}
+	// The value moves: e leaves the index, so the new entry may own e.Str
+	// and e.Z (Put rewrites the members under the new key).
+	ne := &Entry{Type: e.Type, ExpireAt: e.ExpireAt, Str: e.Str, Z: e.Z}
+	tx.remove(e)
+	tx.Put(dst, ne)
+	return true
+}
+
+// Copy stores a deep copy of src's value and expiry under dst in to's
+// database, replacing dst, and reports whether src existed. to is tx or a
+// Tx from tx.In, so both writes share one batch. Copying a key onto itself
+// only gives it a new version.
+func (tx *Tx) Copy(src []byte, to *Tx, dst []byte) bool {
+	e := tx.Get(src)
+	if e == nil {
+		return false
+	}
+	ne := &Entry{Type: e.Type, ExpireAt: e.ExpireAt, Str: append(make([]byte, 0, len(e.Str)), e.Str...)}
+	if e.Z != nil {
+		ne.Z = zset.New()
+		e.Z.Members(func(m string, score float64) bool { ne.Z.Add(m, score); return true })
+	}
+	to.Put(dst, ne)
+	return true
+}
