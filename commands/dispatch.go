@@ -32,6 +32,12 @@ type Ctx struct {
 	Tx   *store.Tx
 	Srv  *Server
 	Spec *Spec
+	// Start is when the command started; the dispatcher reads the clock once
+	// per command and the store uses the same time for expiry.
+	Start time.Time
+	// blk is set while a blocking command runs outside EXEC: its handler
+	// may then wait for its keys instead of replying (blocking.go).
+	blk *blocker
 }
 
 // Session is the command layer's per-connection state.
@@ -40,7 +46,9 @@ type Session struct {
 	dirty   bool // a command was rejected while queueing: EXEC aborts
 	queue   []queued
 	watch   store.Watch
-	ack     store.Ticket // the latest write whose reply is buffered; acknowledged before the flush
+	ctx     Ctx                // reused for every command outside EXEC
+	inTx    func(tx *store.Tx) // runs ctx inside an Update; built once
+	ack     store.Ticket       // the latest write whose reply is buffered; acknowledged before the flush
 }
 
 type queued struct {
@@ -103,6 +111,10 @@ func (s *Server) session(c *resp.Conn) *Session {
 		return sess
 	}
 	sess := &Session{}
+	sess.inTx = func(tx *store.Tx) {
+		sess.ctx.Tx = tx
+		s.run(&sess.ctx)
+	}
 	c.Session = sess
 	c.BeforeFlush = func() error { return s.acknowledge(sess) }
 	return sess
@@ -154,8 +166,11 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 		c.W.Simple("QUEUED")
 		return
 	}
-	c.SetLastCmd(spec.fullName)
-	s.call(&Ctx{Args: args, W: c.W, Conn: c, Sess: sess, Srv: s, Spec: spec})
+	now := time.Now()
+	c.SetLastCmd(&spec.fullName, now.UnixMilli())
+	sess.ctx = Ctx{Args: args, W: c.W, Conn: c, Sess: sess, Srv: s, Spec: spec, Start: now}
+	s.call(&sess.ctx)
+	sess.ctx = Ctx{} // drop references to the read buffer
 }
 
 // runsInMulti reports whether spec runs immediately inside MULTI instead of
@@ -179,16 +194,18 @@ func (s *Server) reject(c *resp.Conn, sess *Session, msg string) {
 
 // call runs one command outside MULTI: inside its own store Update when it
 // touches the keyspace, and records any write to wait for before replying.
+// ctx is its session's reusable ctx (Session.inTx runs that one).
 func (s *Server) call(ctx *Ctx) {
 	if !ctx.Spec.usesTx {
 		s.run(ctx)
 		return
 	}
+	if ctx.Spec.Flags&Blocking != 0 {
+		s.callBlocking(ctx) // blocking.go: waits between store Updates
+		return
+	}
 	mark := ctx.W.Len()
-	t, err := s.store.Update(ctx.Conn.DB(), func(tx *store.Tx) {
-		ctx.Tx = tx
-		s.run(ctx)
-	})
+	t, err := s.store.UpdateAt(ctx.Conn.DB(), ctx.Start.UnixMilli(), ctx.Sess.inTx)
 	ctx.Tx = nil
 	if err != nil {
 		ctx.W.Truncate(mark)
@@ -208,7 +225,10 @@ func (s *Server) run(ctx *Ctx) {
 			return
 		}
 	}
-	start := time.Now()
+	start := ctx.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
 	mark := ctx.W.Len()
 	defer func() {
 		if r := recover(); r != nil {

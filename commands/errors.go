@@ -74,3 +74,36 @@ const (
 	errShutdownFailed      = "ERR Errors trying to SHUTDOWN. Check logs."
 	errSlowlogCount        = "ERR count should be greater than or equal to -1"
 )
+
+// Sorted sets (Redis 7.0 t_zset.c: zaddGenericCommand, zsetAdd,
+// zrangeGenericCommand, zslParseRange, zslParseLexRange,
+// zrandmemberCommand).
+const (
+	errZAddXXNX        = "ERR XX and NX options at the same time are not compatible"
+	errZAddGTLTNX      = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errZAddIncrPair    = "ERR INCR option supports a single increment-element pair"
+	errZScoreNaN       = "ERR resulting score is not a number (NaN)"
+	errZRangeLimit     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	errZRangeLexScores = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	errZScoreRange     = "ERR min or max is not a float"
+	errZLexRange       = "ERR min or max not valid string range item"
+	errZRandCount      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	errZRandScores     = "ERR value is out of range"
+)
+
+// Sorted-set pops, blocking pops and set algebra (Redis 7.0 t_zset.c
+// zpopMinMaxCommand, zmpopGenericCommand, zunionInterDiffGenericCommand;
+// timeout.c getTimeoutFromObjectOrReply).
+const (
+	errNotPositive     = "ERR value is out of range, must be positive"
+	errNumKeysPositive = "ERR numkeys should be greater than 0"
+	errCountPositive   = "ERR count should be greater than 0"
+	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	errWeightNotFloat  = "ERR weight value is not a float"
+	errLimitNegative   = "ERR LIMIT can't be negative"
+)
+
+// errNoInputKey is ZUNION/ZINTER/ZDIFF's reply to numkeys < 1.
+func errNoInputKey(fullName string) string {
+	return "ERR at least 1 input key is needed for '" + fullName + "' command"
+}

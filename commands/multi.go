@@ -59,7 +59,7 @@ func cmdExec(c *Ctx) {
 			if q.spec.usesTx {
 				ctx.Tx = tx.In(c.Conn.DB()) // SELECT inside MULTI moves later commands
 			}
-			c.Conn.SetLastCmd(q.spec.fullName)
+			c.Conn.SetLastCmd(&q.spec.fullName, tx.Now())
 			c.Srv.run(ctx)
 		}
 	})

@@ -17,6 +17,8 @@ func allCommands() []*Spec {
 		serverCommands,
 		infoCommands,
 		commandCommands,
+		zsetCommands,
+		zsetOpsCommands,
 	} {
 		all = append(all, group...)
 	}

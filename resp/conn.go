@@ -32,12 +32,14 @@ type Conn struct {
 	db         atomic.Int64
 	proto      atomic.Int32 // mirrors W's protocol for other goroutines
 	lastActive atomic.Int64 // unix ms of the last command
-	closing    bool         // owner only: close after the pending replies are written
+	lastCmd    atomic.Pointer[string]
+	closing    bool          // owner only: close after the pending replies are written
+	done       chan struct{} // closed by Close, once (closeOnce)
+	closeOnce  sync.Once
 
 	mu struct {
 		sync.Mutex
 		name, libName, libVer string
-		lastCmd               string
 	}
 }
 
@@ -124,19 +126,19 @@ func (c *Conn) SetLibVer(s string) {
 	c.mu.Unlock()
 }
 
-// LastCmd is the name of the last command run (CLIENT LIST cmd=).
+// LastCmd is the name of the last command run (CLIENT LIST cmd=), "" before the first.
 func (c *Conn) LastCmd() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mu.lastCmd
+	if p := c.lastCmd.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
-// SetLastCmd records the command being run. Owner only.
-func (c *Conn) SetLastCmd(name string) {
-	c.lastActive.Store(time.Now().UnixMilli())
-	c.mu.Lock()
-	c.mu.lastCmd = name
-	c.mu.Unlock()
+// SetLastCmd records the command being run at nowMs (unix ms). name must
+// stay unchanged (a command table's name). Owner only.
+func (c *Conn) SetLastCmd(name *string, nowMs int64) {
+	c.lastActive.Store(nowMs)
+	c.lastCmd.Store(name)
 }
 
 // CloseAfterReply makes the connection close once the replies buffered so
@@ -145,7 +147,18 @@ func (c *Conn) CloseAfterReply() { c.closing = true }
 
 // Close closes the connection now; its goroutine notices and cleans up.
 // Safe from any goroutine.
-func (c *Conn) Close() error { return c.nc.Close() }
+func (c *Conn) Close() error {
+	err := c.nc.Close() // first: whoever Done wakes finds the socket closed
+	c.closeOnce.Do(func() { close(c.done) })
+	return err
+}
+
+// Done is closed once the connection is closed: by Close (CLIENT KILL,
+// server Close) or when its goroutine exits. A command that waits on the
+// connection's goroutine (BZPOPMIN) selects on it to stop waiting for a
+// client that is gone. It does not notice the peer hanging up: only a read
+// does. Safe from any goroutine.
+func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Flush runs BeforeFlush and writes the buffered replies. Owner only.
 func (c *Conn) Flush() error {

@@ -118,7 +118,7 @@ func (s *Server) Serve(ln net.Listener) error {
 
 func (s *Server) accept(nc net.Conn) {
 	s.stats.connections.Add(1)
-	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s, created: time.Now(), W: NewWriter()}
+	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s, created: time.Now(), W: NewWriter(), done: make(chan struct{})}
 	c.lastActive.Store(c.created.UnixMilli())
 	c.proto.Store(2)
 	s.mu.Lock()
@@ -140,7 +140,7 @@ func (s *Server) accept(nc net.Conn) {
 func (s *Server) serve(c *Conn) {
 	defer s.wg.Done()
 	defer func() {
-		c.nc.Close()
+		c.Close()
 		s.mu.Lock()
 		delete(s.mu.conns, c.id)
 		s.mu.Unlock()
@@ -198,7 +198,7 @@ func (s *Server) Close() error {
 		ln.Close()
 	}
 	for _, c := range s.mu.conns {
-		c.nc.Close()
+		c.Close()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()

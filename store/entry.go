@@ -43,8 +43,6 @@ func (e *Entry) Key() string { return e.key }
 // expired reports whether e is logically gone at now (unix ms).
 func (e *Entry) expired(now int64) bool { return e.ExpireAt != 0 && e.ExpireAt <= now }
 
-func entryLess(a, b *Entry) bool { return a.key < b.key }
-
 // expiry is an item of the expiry index, ordered by time then key.
 type expiry struct {
 	at  int64
@@ -60,7 +58,8 @@ func expiryLess(a, b expiry) bool {
 
 // insert adds a loaded entry to the indexes.
 func (ks *keyspace) insert(e *Entry) {
-	ks.keys.ReplaceOrInsert(e)
+	ks.entries[e.key] = e
+	ks.keys.ReplaceOrInsert(e.key)
 	if e.ExpireAt != 0 {
 		ks.expires.ReplaceOrInsert(expiry{e.ExpireAt, e.key})
 	}

@@ -71,7 +71,8 @@ type Options struct {
 	Fsync     Fsync  // durability policy (default everysec)
 	// CacheSize is Pebble's block cache in bytes (default 32 MiB).
 	CacheSize int64
-	// MemTableSize is Pebble's memtable size in bytes (default 32 MiB).
+	// MemTableSize is Pebble's memtable size in bytes (default 32 MiB; 8 MiB
+	// measured 36 B/key less RSS at 1M keys but half the load throughput).
 	MemTableSize uint64
 	// ExpireInterval is the period of the active expiry cycle (default 100ms, Redis hz 10).
 	ExpireInterval time.Duration
@@ -103,6 +104,7 @@ type Store struct {
 
 	mu struct {
 		sync.Mutex
+		tx      Tx            // the Tx of the running Update, reused
 		batch   *pebble.Batch // shared batch of generation gen; nil until a write
 		gen     uint64        // generation of the open batch; starts at 1
 		dbs     []keyspace
@@ -113,15 +115,19 @@ type Store struct {
 	failed atomic.Pointer[error] // first disk write error; set once, makes writes fail
 }
 
-// keyspace is one logical database.
+// keyspace is one logical database. A map serves point lookups (GET and
+// SET touch no tree); the btree orders the same keys for scans and is only
+// changed when a key is created or deleted.
 type keyspace struct {
-	keys    *btree.BTreeG[*Entry] // by key
+	entries map[string]*Entry     // by key; each map key is its entry's key string
+	keys    *btree.BTreeG[string] // exactly the keys of entries, in order
 	expires *btree.BTreeG[expiry] // by (expireAt, key); exactly the keys with ExpireAt != 0
 }
 
 func newKeyspace() keyspace {
 	return keyspace{
-		keys:    btree.NewG(32, entryLess),
+		entries: make(map[string]*Entry),
+		keys:    btree.NewOrderedG[string](32),
 		expires: btree.NewG(32, expiryLess),
 	}
 }
@@ -237,13 +243,12 @@ func (s *Store) load() error {
 	}
 	for db := range s.mu.dbs { // a sorted set without members is corrupt
 		var bad *Entry
-		s.mu.dbs[db].keys.Ascend(func(e *Entry) bool {
+		for _, e := range s.mu.dbs[db].entries {
 			if e.Type == TypeZSet && e.Z.Len() == 0 {
 				bad = e
-				return false
+				break
 			}
-			return true
-		})
+		}
 		if bad != nil {
 			return fmt.Errorf("sorted set %q has no members", bad.key)
 		}
@@ -294,8 +299,15 @@ type Ticket uint64
 // If fn panics, the writes it made so far stay in the batch (the index
 // already holds them) and the panic continues.
 func (s *Store) Update(db int, fn func(tx *Tx)) (t Ticket, err error) {
+	return s.UpdateAt(db, time.Now().UnixMilli(), fn)
+}
+
+// UpdateAt is Update with the caller's clock (unix ms) for expiry decisions,
+// so a command reads the clock once.
+func (s *Store) UpdateAt(db int, now int64, fn func(tx *Tx)) (t Ticket, err error) {
 	s.mu.Lock()
-	tx := Tx{s: s, db: db, now: time.Now().UnixMilli()}
+	tx := &s.mu.tx
+	*tx = Tx{s: s, db: db, now: now, kbuf: tx.kbuf[:0]}
 	defer func() {
 		if tx.wrote {
 			t = Ticket(s.mu.gen)
@@ -305,7 +317,7 @@ func (s *Store) Update(db int, fn func(tx *Tx)) (t Ticket, err error) {
 		}
 		s.mu.Unlock()
 	}()
-	fn(&tx)
+	fn(tx)
 	return 0, nil
 }
 
@@ -471,7 +483,7 @@ func (s *Store) statsLocked() Stats {
 		PebbleMemtable: m.MemTable.Size,
 	}
 	for _, ks := range s.mu.dbs {
-		st.Keys = append(st.Keys, ks.keys.Len())
+		st.Keys = append(st.Keys, len(ks.entries))
 		st.Expires = append(st.Expires, ks.expires.Len())
 	}
 	return st

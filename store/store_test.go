@@ -101,7 +101,17 @@ func checkIndex(t testing.TB, s *Store, m *storeModel, when string) {
 		for db := range m.dbs {
 			ks := &s.mu.dbs[db]
 			got := map[string]modelEntry{}
-			ks.keys.Ascend(func(e *Entry) bool {
+			if ks.keys.Len() != len(ks.entries) {
+				t.Errorf("%s: db %d: btree has %d keys, map %d", when, db, ks.keys.Len(), len(ks.entries))
+			}
+			prev := ""
+			ks.keys.Ascend(func(k string) bool {
+				e := ks.entries[k]
+				if e == nil || e.key != k || (prev != "" && k <= prev) {
+					t.Errorf("%s: db %d: btree key %q after %q has map entry %+v", when, db, k, prev, e)
+					return false
+				}
+				prev = k
 				if e.Type != TypeString {
 					t.Errorf("%s: db %d key %q has type %v", when, db, e.key, e.Type)
 				}

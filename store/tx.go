@@ -2,11 +2,8 @@ package store
 
 import (
 	"cairn/zset"
-	"math/rand/v2"
-	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/google/btree"
 )
 
 // Tx is the view of one database inside Update. It is valid only during
@@ -52,9 +49,7 @@ func (tx *Tx) ks() *keyspace { return &tx.s.mu.dbs[tx.db] }
 
 // lookup finds key without expiring it.
 func (tx *Tx) lookup(key []byte) *Entry {
-	probe := Entry{key: unsafeString(key)}
-	e, _ := tx.ks().keys.Get(&probe)
-	return e
+	return tx.ks().entries[unsafeString(key)]
 }
 
 // Get returns key's entry, or nil if it does not exist. A key found expired
@@ -91,10 +86,11 @@ func (tx *Tx) Put(key []byte, e *Entry) {
 		}
 	} else {
 		e.key = string(key)
+		ks.keys.ReplaceOrInsert(e.key)
 	}
 	tx.s.mu.version++
 	e.Version = tx.s.mu.version
-	ks.keys.ReplaceOrInsert(e)
+	ks.entries[e.key] = e
 	if e.ExpireAt != 0 {
 		ks.expires.ReplaceOrInsert(expiry{e.ExpireAt, e.key})
 	}
@@ -150,7 +146,8 @@ func (tx *Tx) expire(e *Entry) {
 // remove deletes e from the indexes and Pebble.
 func (tx *Tx) remove(e *Entry) {
 	ks := tx.ks()
-	ks.keys.Delete(e)
+	delete(ks.entries, e.key)
+	ks.keys.Delete(e.key)
 	if e.ExpireAt != 0 {
 		ks.expires.Delete(expiry{e.ExpireAt, e.key})
 	}
@@ -177,7 +174,7 @@ func (tx *Tx) persist(e *Entry) {
 
 // Len is the number of keys in the database, including keys expired but not
 // yet removed (as Redis's DBSIZE).
-func (tx *Tx) Len() int { return tx.ks().keys.Len() }
+func (tx *Tx) Len() int { return len(tx.ks().entries) }
 
 // ExpiresLen is the number of keys with an expiry.
 func (tx *Tx) ExpiresLen() int { return tx.ks().expires.Len() }
@@ -185,8 +182,9 @@ func (tx *Tx) ExpiresLen() int { return tx.ks().expires.Len() }
 // Ascend calls fn for each live key >= from in key order until fn returns
 // false. fn must not write through the Tx.
 func (tx *Tx) Ascend(from []byte, fn func(e *Entry) bool) {
-	probe := &Entry{key: unsafeString(from)}
-	tx.ks().keys.AscendGreaterOrEqual(probe, func(e *Entry) bool {
+	ks := tx.ks()
+	ks.keys.AscendGreaterOrEqual(unsafeString(from), func(k string) bool {
+		e := ks.entries[k]
 		if e.expired(tx.now) {
 			return true
 		}
@@ -195,12 +193,16 @@ func (tx *Tx) Ascend(from []byte, fn func(e *Entry) bool) {
 }
 
 // Random returns a random live key's entry, or nil when the database is
-// empty. Expired keys drawn on the way are removed, as Redis does. See
-// randomEntry for how far from uniform the draw is.
+// empty. It takes the first entry of a map iteration, which Go starts at a
+// random position: every key can come out, not all with equal probability.
 func (tx *Tx) Random() *Entry {
-	keys := tx.ks().keys
+	ks := tx.ks()
 	for range 100 {
-		e := randomEntry(keys)
+		var e *Entry
+		for _, x := range ks.entries {
+			e = x
+			break
+		}
 		if e == nil {
 			return nil
 		}
@@ -212,82 +214,16 @@ func (tx *Tx) Random() *Entry {
 	return nil
 }
 
-// randomEntry draws a key by descending the key space byte by byte: with
-// lo and hi the first and last keys sharing the prefix chosen so far, it
-// picks a byte uniformly between lo's and hi's bytes after their common
-// prefix and narrows to the keys with that byte, or takes the next key when
-// none has it. Keys differing in one position (user:0 ... user:9, or
-// fixed-width ids) are drawn uniformly; otherwise a key following a gap in
-// the byte range is likelier, as a key in a long Redis hash chain is
-// rarer. O(log n) per byte of branching, at most 256 levels.
-func randomEntry(keys *btree.BTreeG[*Entry]) *Entry {
-	lo, ok := keys.Min()
-	if !ok {
-		return nil
-	}
-	hi, _ := keys.Max()
-	first := func(from string) (e *Entry) {
-		keys.AscendGreaterOrEqual(&Entry{key: from}, func(x *Entry) bool { e = x; return false })
-		return e
-	}
-	for depth := 0; lo != hi && depth < 256; depth++ {
-		i := 0
-		for i < len(lo.key) && lo.key[i] == hi.key[i] {
-			i++
-		}
-		// lo < hi, so hi has a byte at i; lo may end at i (lo is the prefix
-		// itself): it then takes the slot just below the next key's byte.
-		prefix := hi.key[:i]
-		var l int
-		if i < len(lo.key) {
-			l = int(lo.key[i])
-		} else {
-			var next *Entry
-			keys.AscendGreaterOrEqual(lo, func(x *Entry) bool {
-				if x == lo {
-					return true
-				}
-				next = x
-				return false
-			})
-			l = int(next.key[i]) - 1
-		}
-		h := int(hi.key[i])
-		c := l + rand.IntN(h-l+1)
-		if i == len(lo.key) && c == l {
-			return lo
-		}
-		p := prefix + string(byte(c))
-		f := first(p) // exists: hi >= p
-		if !strings.HasPrefix(f.key, p) {
-			return f
-		}
-		last := hi
-		if c < 255 {
-			end := &Entry{key: prefix + string(byte(c+1))}
-			keys.DescendLessOrEqual(end, func(x *Entry) bool {
-				if x.key == end.key {
-					return true
-				}
-				last = x
-				return false
-			})
-		}
-		lo, hi = f, last
-	}
-	return lo
-}
-
 // Flush deletes every key of the database (FLUSHDB).
 func (tx *Tx) Flush() {
 	ks := tx.ks()
-	if ks.keys.Len() == 0 {
+	if len(ks.entries) == 0 {
 		return
 	}
 	tx.touchAll()
 	// Every key of db d lies in [d, d 0xff): the slot's high byte is < 0x40.
 	tx.wb().DeleteRange([]byte{byte(tx.db)}, []byte{byte(tx.db), 0xff}, nil)
-	tx.s.changes.Add(int64(ks.keys.Len()))
+	tx.s.changes.Add(int64(len(ks.entries)))
 	*ks = newKeyspace()
 }
 
@@ -295,7 +231,7 @@ func (tx *Tx) Flush() {
 func (tx *Tx) FlushAll() {
 	for db := range tx.s.mu.dbs {
 		tx.In(db).touchAll()
-		tx.s.changes.Add(int64(tx.s.mu.dbs[db].keys.Len()))
+		tx.s.changes.Add(int64(len(tx.s.mu.dbs[db].entries)))
 		tx.s.mu.dbs[db] = newKeyspace()
 	}
 	tx.wb().DeleteRange([]byte{0}, []byte{0xff, 0xff}, nil) // see Flush

@@ -76,7 +76,7 @@ func (tx *Tx) deleteMembers(key string) {
 
 // loadMember adds a member record to its set during Open.
 func (ks *keyspace) loadMember(key, member, value []byte) (version uint64, err error) {
-	e, _ := ks.keys.Get(&Entry{key: unsafeString(key)})
+	e := ks.entries[unsafeString(key)]
 	if e == nil || e.Type != TypeZSet || len(value) != memberValueLen {
 		return 0, errBadRecord
 	}

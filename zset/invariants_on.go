@@ -56,7 +56,7 @@ func (s *Set) verify() error {
 		if s.rootL == nil || s.rootI != nil {
 			return fmt.Errorf("height 0 with rootL %p rootI %p", s.rootL, s.rootI)
 		}
-			total, err = w.leaf(s.rootL, true, false, 0, "", false, 0, "")
+		total, err = w.leaf(s.rootL, true, false, 0, "", false, 0, "")
 	default:
 		if s.rootI == nil || s.rootL != nil {
 			return fmt.Errorf("height %d with rootL %p rootI %p", s.height, s.rootL, s.rootI)

@@ -404,9 +404,9 @@ func compareAll(t *testing.T, s *Set, md *model, fail func(string, ...any)) {
 // several orders, checking against a plain map at checkpoints.
 func TestGrowAndShrink(t *testing.T) {
 	seed := testSeed(t)
-	n := 80000
+	n, minHeight := 80000, 3
 	if testing.Short() {
-		n = 20000
+		n, minHeight = 20000, 2
 	}
 	defer setInvariantsStride(uint64(n / 8))()
 	orders := []string{"random", "ascending", "descending"}
@@ -468,8 +468,8 @@ func TestGrowAndShrink(t *testing.T) {
 				}
 			}
 			check("full")
-			if s.height < 3 {
-				t.Errorf("height %d after %d inserts: tree too shallow to test inner rebalancing", s.height, n)
+			if s.height < minHeight {
+				t.Errorf("height %d after %d inserts, want >= %d to exercise inner-node rebalancing", s.height, n, minHeight)
 			}
 			t.Logf("%s: height %d with %d members", order, s.height, n)
 			// Update every member's score, then remove in random order,
@@ -757,5 +757,73 @@ func TestRangeRanksExamples(t *testing.T) {
 				t.Errorf("count %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestVerifyDetectsCorruption makes sure the invariant checker is not
+// vacuous: each corruption must be reported.
+func TestVerifyDetectsCorruption(t *testing.T) {
+	if !invariantsEnabled {
+		t.Skip("needs -tags invariants or -race")
+	}
+	s := New()
+	for i := range 5000 {
+		s.Add(benchMember(i), float64(i%100))
+	}
+	if s.height < 2 {
+		t.Fatalf("height %d, want >= 2", s.height)
+	}
+	if err := s.verify(); err != nil {
+		t.Fatal(err)
+	}
+	root := s.rootI
+	mid := root.inners[0].leaves[1]
+	for _, tc := range []struct {
+		name    string
+		corrupt func() (undo func())
+	}{
+		{"count", func() func() {
+			root.counts[0]++
+			return func() { root.counts[0]-- }
+		}},
+		{"order", func() func() {
+			mid.members[0], mid.members[1] = mid.members[1], mid.members[0]
+			return func() { mid.members[0], mid.members[1] = mid.members[1], mid.members[0] }
+		}},
+		{"map score", func() func() {
+			m := mid.members[3]
+			s.dict[m]++
+			return func() { s.dict[m]-- }
+		}},
+		{"separator", func() func() {
+			old := root.inners[0].scores[1]
+			root.inners[0].scores[1] = math.Inf(1)
+			return func() { root.inners[0].scores[1] = old }
+		}},
+		{"negative zero", func() func() {
+			old := mid.scores[0]
+			mid.scores[0] = negZero
+			return func() { mid.scores[0] = old }
+		}},
+		{"stale slot", func() func() {
+			mid.members[leafCap-1] = "x"
+			return func() { mid.members[leafCap-1] = "" }
+		}},
+		{"copied member", func() func() {
+			old := mid.members[2]
+			mid.members[2] = string([]byte(old))
+			return func() { mid.members[2] = old }
+		}},
+	} {
+		undo := tc.corrupt()
+		if err := s.verify(); err == nil {
+			t.Errorf("%s: corruption not detected", tc.name)
+		} else {
+			t.Logf("%s: %v", tc.name, err)
+		}
+		undo()
+		if err := s.verify(); err != nil {
+			t.Fatalf("%s: after undo: %v", tc.name, err)
+		}
 	}
 }
