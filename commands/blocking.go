@@ -24,6 +24,15 @@ import (
 //   - the connection closing (CLIENT KILL, server Close): it returns without
 //     a reply, so the connection's goroutine exits promptly.
 //
+// As Redis 7.0: inside MULTI/EXEC the command never blocks and replies as
+// on a timeout when its keys are empty (c.block reports false); a key that
+// another client turns into another type while a client is blocked on it
+// does not wake it with WRONGTYPE: the retry skips it (c.retrying) and the
+// client stays blocked until a sorted set appears; INFO commandstats and the
+// slow log count a blocking call once, with the time spent running it, not
+// the time spent waiting, and a call that timed out is counted but not
+// slow-logged (updateStatsOnUnblock).
+//
 // Differences from Redis 7.0:
 //   - Fairness. Redis serves the clients blocked on a key in FIFO order, one
 //     element each. Cairn wakes every waiter of a written key; each retries
@@ -36,15 +45,8 @@ import (
 //   - A client whose peer hangs up while blocked is noticed only when it is
 //     woken (a write to its keys or its timeout): nothing reads the socket
 //     meanwhile. CLIENT KILL and a server Close unblock it at once.
-//   - Inside MULTI/EXEC the command never blocks and replies as on a timeout
-//     when its keys are empty, as Redis (c.block reports false).
-//
-// As in Redis 7.0, a key that another client turns into another type while
-// a client is blocked on it does not wake it with WRONGTYPE: the retry skips
-// it (c.retrying), and the client stays blocked until a sorted set appears.
-// INFO commandstats and the slow log count a blocking call once, with the
-// time spent running it, not the time spent waiting; a call that timed out
-// is counted but not slow-logged (Redis 7.0 updateStatsOnUnblock).
+//   - CLIENT UNBLOCK, INFO blocked_clients and CLIENT LIST's "b" flag do not
+//     see blocked clients yet.
 
 // blocker is the state of one blocking call, owned by the connection's
 // goroutine.

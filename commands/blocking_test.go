@@ -311,7 +311,7 @@ func TestBlocking_ClientKillUnblocks(t *testing.T) {
 		list, err := admin.ClientList(ctx).Result()
 		return err == nil && !strings.Contains(list, fmt.Sprintf("id=%d ", id))
 	})
-	// The store forgot its waiter: a write to k is served to nobody and kept.
+	// The killed client pops nothing: a later write to k stays.
 	must(t, admin.ZAdd(ctx, "k", redis.Z{Score: 1, Member: "m"}).Err())
 	if c, err := admin.ZCard(ctx, "k").Result(); err != nil || c != 1 {
 		t.Fatalf("ZCARD k: %d %v", c, err)

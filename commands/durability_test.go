@@ -87,9 +87,10 @@ func TestDurability_DirLocked(t *testing.T) {
 }
 
 // crashRun starts cmd/cairn as a separate process with the given fsync
-// policy, runs concurrent writers, kills the process with SIGKILL while they
-// write, restarts on the same directory and returns what the writers had
-// acknowledged and what survived.
+// policy, runs concurrent writers (each round: SET a new key, INCR its
+// counter, ZINCRBY its member of one shared board), kills the process with
+// SIGKILL while they write, restarts on the same directory and returns what
+// the writers had acknowledged and what survived.
 type crashResult struct {
 	acked, attempted, lost int
 	lostRecent             int // lost writes acknowledged in the last second before the kill
@@ -148,6 +149,9 @@ func crashRun(t *testing.T, policy string, runFor time.Duration, strict bool) cr
 				if err := c.Incr(ctx, fmt.Sprintf("counter:%d", w)).Err(); err != nil {
 					return
 				}
+				if err := c.ZIncrBy(ctx, "board", 1, fmt.Sprintf("player:%d", w)).Err(); err != nil {
+					return
+				}
 				mu.Lock()
 				acked[w] = append(acked[w], ack{i, time.Now()})
 				mu.Unlock()
@@ -187,6 +191,10 @@ func crashRun(t *testing.T, policy string, runFor time.Duration, strict bool) cr
 		got, _ := c.Get(ctx, fmt.Sprintf("counter:%d", w)).Int()
 		if got < mustHave || got > attempts[w] {
 			t.Errorf("counter:%d = %d after crash, want within [%d acknowledged, %d attempted]", w, got, mustHave, attempts[w])
+		}
+		score := int(c.ZScore(ctx, "board", fmt.Sprintf("player:%d", w)).Val())
+		if score < mustHave || score > attempts[w] {
+			t.Errorf("ZSCORE board player:%d = %d after crash, want within [%d acknowledged, %d attempted]", w, score, mustHave, attempts[w])
 		}
 	}
 	if res.acked == 0 {

@@ -24,10 +24,10 @@ import (
 // no set type yet, so a source is a sorted set or a missing key, and any
 // other type is WRONGTYPE.
 //
-// -0: a weighted score can be -0 (WEIGHTS -1 on a score of 0). ZUNION,
-// ZINTER and ZDIFF reply it as "-0", as Redis; a stored result holds +0
-// (package zset), as Redis's small (listpack) sets do, where a large Redis
-// result (over 128 members) would keep -0.
+// -0: a weighted score can be -0 (WEIGHTS -1 on a score of 0). ZUNION and
+// ZINTER reply it as "-0", as Redis; a stored result holds +0 (package
+// zset), as Redis's small (listpack) sets do, where a large Redis result
+// (over 128 members) keeps -0 and ZSCORE replies "-0".
 
 // cmdZPopMin is ZPOPMIN key [count].
 func cmdZPopMin(c *Ctx) { zpopMinMax(c, false) }

@@ -155,6 +155,8 @@ func TestZSetOps_UnionInterDiff(t *testing.T) {
 			zopsWant(t, "ZINTER MAX", got, err, []redis.Z{{Score: 10, Member: "y"}, {Score: 20, Member: "z"}})
 			names, err := c.ZInter(ctx, &redis.ZStore{Keys: []string{"a", "b"}}).Result()
 			zopsWant(t, "ZINTER", names, err, []string{"y", "z"})
+			got, err = c.ZInterWithScores(ctx, &redis.ZStore{Keys: []string{"a", "b"}, Weights: []float64{10, -1}, Aggregate: "SUM"}).Result()
+			zopsWant(t, "ZINTER WEIGHTS SUM", got, err, []redis.Z{{Score: 10, Member: "y"}, {Score: 10, Member: "z"}})
 		})
 		t.Run("zintercard", func(t *testing.T) {
 			n, err := c.ZInterCard(ctx, 0, "a", "b").Result()
@@ -185,6 +187,18 @@ func TestZSetOps_Store(t *testing.T) {
 			zopsWant(t, "ZUNIONSTORE", n, err, int64(3))
 			got, err := c.ZRangeWithScores(ctx, "d", 0, -1).Result()
 			zopsWant(t, "ZRANGE d", got, err, []redis.Z{{Score: 1, Member: "x"}, {Score: 22, Member: "y"}, {Score: 60, Member: "w"}})
+		})
+		t.Run("zunionstore-aggregate", func(t *testing.T) {
+			n, err := c.ZUnionStore(ctx, "d", &redis.ZStore{Keys: []string{"a", "b"}, Weights: []float64{5, 1}, Aggregate: "MAX"}).Result()
+			zopsWant(t, "ZUNIONSTORE MAX", n, err, int64(3))
+			got, err := c.ZRangeWithScores(ctx, "d", 0, -1).Result()
+			zopsWant(t, "ZRANGE d", got, err, []redis.Z{{Score: 5, Member: "x"}, {Score: 10, Member: "y"}, {Score: 30, Member: "w"}})
+		})
+		t.Run("zinterstore-weights-min", func(t *testing.T) {
+			n, err := c.ZInterStore(ctx, "d", &redis.ZStore{Keys: []string{"a", "b"}, Weights: []float64{100, 1}, Aggregate: "MIN"}).Result()
+			zopsWant(t, "ZINTERSTORE MIN", n, err, int64(1))
+			got, err := c.ZRangeWithScores(ctx, "d", 0, -1).Result()
+			zopsWant(t, "ZRANGE d", got, err, []redis.Z{{Score: 10, Member: "y"}})
 		})
 		t.Run("zinterstore-into-source", func(t *testing.T) {
 			n, err := c.ZInterStore(ctx, "a", &redis.ZStore{Keys: []string{"a", "b"}}).Result()
