@@ -139,33 +139,10 @@ func cmdScan(c *Ctx) {
 		c.W.Error(errInvalidCursor)
 		return
 	}
-	q := scanQuery{count: scanDefaultCount}
-	for i := 2; i < len(c.Args); i += 2 {
-		more := len(c.Args) - i
-		switch opt := c.Args[i]; {
-		case eqFold(opt, "count") && more >= 2:
-			n, ok := parseInt(c.Args[i+1])
-			if !ok {
-				c.W.Error(errNotInt)
-				return
-			}
-			if n < 1 {
-				c.W.Error(errSyntax)
-				return
-			}
-			q.count = n
-		case eqFold(opt, "match") && more >= 2:
-			q.pat = c.Args[i+1]
-			q.usePattern = !(len(q.pat) == 1 && q.pat[0] == '*')
-		case eqFold(opt, "type") && more >= 2:
-			// Redis 7.0 accepts any name and compares it case-insensitively
-			// with the key's type name: an unknown name matches nothing.
-			q.typ = c.Args[i+1]
-			q.useType = true
-		default:
-			c.W.Error(errSyntax)
-			return
-		}
+	q, msg := parseScanOptions(c.Args[2:], true)
+	if msg != "" {
+		c.W.Error(msg)
+		return
 	}
 	db := c.Tx.DB()
 	if cursor != 0 {
@@ -191,6 +168,38 @@ func cmdScan(c *Ctx) {
 	for _, k := range r.keys {
 		c.W.BulkString(k)
 	}
+}
+
+// parseScanOptions parses [MATCH pattern] [COUNT count] [TYPE type] left
+// to right as Redis's scanGenericCommand (TYPE only for SCAN), returning the
+// error text of the first bad option.
+func parseScanOptions(args [][]byte, allowType bool) (q scanQuery, msg string) {
+	q.count = scanDefaultCount
+	for i := 0; i < len(args); i += 2 {
+		more := len(args) - i
+		switch opt := args[i]; {
+		case eqFold(opt, "count") && more >= 2:
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				return q, errNotInt
+			}
+			if n < 1 {
+				return q, errSyntax
+			}
+			q.count = n
+		case eqFold(opt, "match") && more >= 2:
+			q.pat = args[i+1]
+			q.usePattern = !(len(q.pat) == 1 && q.pat[0] == '*')
+		case allowType && eqFold(opt, "type") && more >= 2:
+			// Redis 7.0 accepts any name and compares it case-insensitively
+			// with the key's type name: an unknown name matches nothing.
+			q.typ = args[i+1]
+			q.useType = true
+		default:
+			return q, errSyntax
+		}
+	}
+	return q, ""
 }
 
 // parseScanCursor parses a cursor as Redis's parseScanCursorOrReply: C

@@ -523,31 +523,12 @@ func cmdZScan(c *Ctx) {
 		c.W.Array(0)
 		return
 	}
-	count := int64(scanDefaultCount)
-	var pat []byte
-	usePattern := false
-	for i := 3; i < len(c.Args); i += 2 {
-		more := len(c.Args) - i
-		switch opt := c.Args[i]; {
-		case eqFold(opt, "count") && more >= 2:
-			n, ok := parseInt(c.Args[i+1])
-			if !ok {
-				c.W.Error(errNotInt)
-				return
-			}
-			if n < 1 {
-				c.W.Error(errSyntax)
-				return
-			}
-			count = n
-		case eqFold(opt, "match") && more >= 2:
-			pat = c.Args[i+1]
-			usePattern = !(len(pat) == 1 && pat[0] == '*')
-		default:
-			c.W.Error(errSyntax)
-			return
-		}
+	opts, msg := parseScanOptions(c.Args[3:], false)
+	if msg != "" {
+		c.W.Error(msg)
+		return
 	}
+	count, pat, usePattern := opts.count, opts.pat, opts.usePattern
 	z := e.Z
 	whole := z.Len() <= zscanWholeSet
 	db := zscanDB(c.Tx.DB())
