@@ -323,7 +323,7 @@ func TestCommand_Golden(t *testing.T) {
 		t.Fatal("no command compared")
 	}
 	if len(noKeySpecs) > 0 {
-		t.Logf("commands replying without the key specs Redis has (declare them in commandKeySpecs): %s", strings.Join(noKeySpecs, " "))
+		t.Logf("commands replying without the key specs Redis has (declare them in the Spec's KeySpecs): %s", strings.Join(noKeySpecs, " "))
 	}
 }
 
@@ -358,9 +358,9 @@ func compareInfo(t *testing.T, s *Spec, gold *rnode, noKeySpecs *[]string) {
 			case 1, 2, 3, 4, 5, 6:
 				hint = " (fix the Spec)"
 			case 7:
-				hint = " (fix commandTips in command.go)"
+				hint = " (fix the Spec's Tips)"
 			case 8:
-				hint = " (fix commandKeySpecs in command.go)"
+				hint = " (fix the Spec's KeySpecs)"
 			}
 			t.Errorf("COMMAND INFO %s: %s differs%s\n redis: %s\n cairn: %s", s.fullName, name, hint, w, g)
 		}
@@ -611,12 +611,10 @@ func TestCommand_InternalHidden(t *testing.T) {
 
 // Key-spec driven flags cover keyword and keynum specs as Redis finds them.
 func TestCommand_KeySpecFlags(t *testing.T) {
-	s := &Spec{fullName: "test"}
-	commandKeySpecs["test"] = []KeySpec{
+	s := &Spec{fullName: "test", KeySpecs: []KeySpec{
 		ksKeyNum("RO access", 1, 0, 1, 1),
 		ksKeyword("OW update", "STORE", 2, 0, 1, 0),
-	}
-	defer delete(commandKeySpecs, "test")
+	}}
 	args := [][]byte{[]byte("test"), []byte("2"), []byte("a"), []byte("b"), []byte("store"), []byte("d")}
 	got := keySpecFlags(s, args)
 	want := map[int]string{2: "RO access", 3: "RO access", 5: "OW update"}

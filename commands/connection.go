@@ -119,7 +119,7 @@ func validClientName(name []byte) bool {
 }
 
 var connectionCommands = []*Spec{
-	{Name: "ping", Arity: -1, Flags: Fast, ACL: CatConnection,
+	{Name: "ping", Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}, Arity: -1, Flags: Fast, ACL: CatConnection,
 		Group: "connection", Since: "1.0.0", Summary: "Ping the server", Complexity: "O(1)", Handler: cmdPing},
 	{Name: "echo", Arity: 2, Flags: Fast | Loading | Stale, ACL: CatConnection,
 		Group: "connection", Since: "1.0.0", Summary: "Echo the given string", Complexity: "O(1)", Handler: cmdEcho},

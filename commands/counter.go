@@ -451,14 +451,14 @@ func formatLongDouble(x *big.Float) []byte {
 }
 
 var counterCommands = []*Spec{
-	{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
+	{Name: "incr", KeySpecs: []KeySpec{ksRange("RW access update", 1, 0, 1, 0)}, Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
 		Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by one", Complexity: "O(1)", Handler: cmdIncr},
-	{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
+	{Name: "decr", KeySpecs: []KeySpec{ksRange("RW access update", 1, 0, 1, 0)}, Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
 		Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by one", Complexity: "O(1)", Handler: cmdDecr},
-	{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
+	{Name: "incrby", KeySpecs: []KeySpec{ksRange("RW access update", 1, 0, 1, 0)}, Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
 		Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by the given amount", Complexity: "O(1)", Handler: cmdIncrBy},
-	{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
+	{Name: "decrby", KeySpecs: []KeySpec{ksRange("RW access update", 1, 0, 1, 0)}, Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
 		Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by the given number", Complexity: "O(1)", Handler: cmdDecrBy},
-	{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
+	{Name: "incrbyfloat", KeySpecs: []KeySpec{ksRange("RW access update", 1, 0, 1, 0)}, Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: CatString,
 		Group: "string", Since: "2.6.0", Summary: "Increment the float value of a key by the given amount", Complexity: "O(1)", Handler: cmdIncrByFloat},
 }

@@ -557,11 +557,11 @@ func cmdShutdown(c *Ctx) {
 }
 
 var infoCommands = []*Spec{
-	{Name: "info", Arity: -1, Flags: Loading | Stale | Keyspace, ACL: CatDangerous,
+	{Name: "info", Tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}, Arity: -1, Flags: Loading | Stale | Keyspace, ACL: CatDangerous,
 		Group: "server", Since: "1.0.0", Summary: "Get information and statistics about the server", Complexity: "O(1)", Handler: cmdInfo},
-	{Name: "time", Arity: 1, Flags: Loading | Stale | Fast,
+	{Name: "time", Tips: []string{"nondeterministic_output"}, Arity: 1, Flags: Loading | Stale | Fast,
 		Group: "server", Since: "2.6.0", Summary: "Return the current server time", Complexity: "O(1)", Handler: cmdTime},
-	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast | Keyspace, ACL: CatAdmin | CatDangerous,
+	{Name: "lastsave", Tips: []string{"nondeterministic_output"}, Arity: 1, Flags: Loading | Stale | Fast | Keyspace, ACL: CatAdmin | CatDangerous,
 		Group: "server", Since: "1.0.0", Summary: "Get the UNIX time stamp of the last successful save to disk", Complexity: "O(1)", Handler: cmdLastSave},
 	{Name: "save", Arity: 1, Flags: Admin | NoScript | NoAsyncLoading | NoMulti,
 		Group: "server", Since: "1.0.0", Summary: "Synchronously save the dataset to disk",

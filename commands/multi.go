@@ -93,7 +93,7 @@ var multiCommands = []*Spec{
 		Group: "transactions", Since: "1.2.0", Summary: "Execute all commands issued after MULTI", Complexity: "Depends on commands in the transaction", Handler: cmdExec},
 	{Name: "discard", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, ACL: CatTransaction,
 		Group: "transactions", Since: "2.0.0", Summary: "Discard all commands issued after MULTI", Complexity: "O(N), when N is the number of queued commands", Handler: cmdDiscard},
-	{Name: "watch", Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy, FirstKey: 1, LastKey: -1, Step: 1, ACL: CatTransaction,
+	{Name: "watch", KeySpecs: []KeySpec{ksRange("RO", 1, -1, 1, 0)}, Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy, FirstKey: 1, LastKey: -1, Step: 1, ACL: CatTransaction,
 		Group: "transactions", Since: "2.2.0", Summary: "Watch the given keys to determine execution of the MULTI/EXEC block", Complexity: "O(1) for every key.", Handler: cmdWatch},
 	{Name: "unwatch", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy | Keyspace, ACL: CatTransaction,
 		Group: "transactions", Since: "2.2.0", Summary: "Forget about all watched keys", Complexity: "O(1)", Handler: cmdUnwatch},

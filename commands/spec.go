@@ -113,10 +113,14 @@ type Spec struct {
 	FirstKey, LastKey, Step int
 	KeysFunc                func(args [][]byte) []int
 	ACL                     ACLCat // the explicit categories of Redis's JSON; implicit ones are derived
-	Group, Since, Summary   string
-	Complexity              string
-	Handler                 func(c *Ctx)
-	Sub                     []*Spec
+	// KeySpecs and Tips are Redis 7 key specifications and command tips,
+	// as COMMAND INFO prints them (copied from Redis's command JSON).
+	KeySpecs              []KeySpec
+	Tips                  []string
+	Group, Since, Summary string
+	Complexity            string
+	Handler               func(c *Ctx)
+	Sub                   []*Spec
 
 	fullName string // "config|get" for subcommands
 	usesTx   bool   // runs inside store.Update: Write, ReadOnly, Keyspace or has keys
