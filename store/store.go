@@ -212,6 +212,7 @@ func (s *Store) load() error {
 		return err
 	}
 	defer it.Close()
+	var zl zloader
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
 		if len(k) < keyPrefixLen || int(k[0]) >= len(s.mu.dbs) {
@@ -223,7 +224,7 @@ func (s *Store) load() error {
 		}
 		var version uint64
 		if db, key, member, ok := decodeMemberKey(k); ok {
-			if version, err = s.mu.dbs[db].loadMember(key, member, v); err != nil {
+			if version, err = zl.add(&s.mu.dbs[db], key, member, v); err != nil {
 				return fmt.Errorf("member %q of key %q: %w", member, key, err)
 			}
 		} else if db, key, ok := decodeMetaKey(k); ok {
@@ -241,6 +242,7 @@ func (s *Store) load() error {
 	if err := it.Error(); err != nil {
 		return err
 	}
+	zl.build()
 	for db := range s.mu.dbs { // a sorted set without members is corrupt
 		var bad *Entry
 		for _, e := range s.mu.dbs[db].entries {

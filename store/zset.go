@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
+	"slices"
+	"strings"
 
 	"cairn/zset"
 )
@@ -74,8 +77,21 @@ func (tx *Tx) deleteMembers(key string) {
 	tx.wb().DeleteRange(start, prefixEnd(start), nil)
 }
 
-// loadMember adds a member record to its set during Open.
-func (ks *keyspace) loadMember(key, member, value []byte) (version uint64, err error) {
+// zloader collects the member records of sorted sets during Open and
+// builds each set in (score, member) order: appending at the right edge of
+// the tree keeps the insert path in cache, several times faster than
+// inserting in the member order the records are stored in.
+type zloader struct {
+	pending map[*Entry][]loadedMember
+}
+
+type loadedMember struct {
+	member string
+	score  float64
+}
+
+// add records one member record of key in ks.
+func (l *zloader) add(ks *keyspace, key, member, value []byte) (version uint64, err error) {
 	e := ks.entries[unsafeString(key)]
 	if e == nil || e.Type != TypeZSet || len(value) != memberValueLen {
 		return 0, errBadRecord
@@ -84,6 +100,25 @@ func (ks *keyspace) loadMember(key, member, value []byte) (version uint64, err e
 	if score != score {
 		return 0, errBadRecord
 	}
-	e.Z.Add(string(member), score)
+	if l.pending == nil {
+		l.pending = make(map[*Entry][]loadedMember)
+	}
+	l.pending[e] = append(l.pending[e], loadedMember{string(member), score})
 	return binary.BigEndian.Uint64(value[8:]), nil
+}
+
+// build fills every collected set.
+func (l *zloader) build() {
+	for e, ms := range l.pending {
+		slices.SortFunc(ms, func(a, b loadedMember) int {
+			if c := cmp.Compare(a.score, b.score); c != 0 {
+				return c
+			}
+			return strings.Compare(a.member, b.member)
+		})
+		for _, m := range ms {
+			e.Z.Add(m.member, m.score)
+		}
+		delete(l.pending, e)
+	}
 }
