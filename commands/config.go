@@ -20,6 +20,7 @@ type Config struct {
 	params map[string]*param
 	mu     sync.Mutex
 	values map[string]string
+	level  slog.LevelVar // follows loglevel
 }
 
 type param struct {
@@ -32,9 +33,9 @@ type param struct {
 	apply func(s *Server, v string)
 }
 
-// LogLevel is the level behind the loglevel setting; cmd/cairn's logger
-// reads it.
-var LogLevel = new(slog.LevelVar)
+// LogLevel is the level behind the loglevel setting, for the server's
+// logger; it follows CONFIG SET loglevel.
+func (c *Config) LogLevel() *slog.LevelVar { return &c.level }
 
 // NewConfig returns the settings with Redis's defaults for those Cairn has.
 func NewConfig() *Config {
@@ -63,7 +64,7 @@ func NewConfig() *Config {
 	c.add(&param{name: "slowlog-max-len", mutable: true, check: intRange(0, 1<<63-1),
 		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.slow.maxLen.Store(n) }}, "128")
 	c.add(&param{name: "loglevel", mutable: true, check: oneOf("debug", "verbose", "notice", "warning"),
-		apply: func(_ *Server, v string) { LogLevel.Set(slogLevel(v)) }}, "notice")
+		apply: func(_ *Server, v string) { c.level.Set(slogLevel(v)) }}, "notice")
 	return c
 }
 
@@ -89,6 +90,9 @@ func (c *Config) Set(name, value string) error {
 	c.mu.Lock()
 	c.values[p.name] = v
 	c.mu.Unlock()
+	if p.name == "loglevel" { // the logger exists before any server
+		p.apply(nil, v)
+	}
 	return nil
 }
 

@@ -28,7 +28,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cairn:", err)
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: commands.LogLevel}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel()}))
 	node, err := commands.StartNode(cfg, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cairn:", err)
