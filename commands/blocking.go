@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"fmt"
 	"math/big"
-	"runtime/debug"
 	"time"
 
 	"cairn/store"
@@ -167,28 +165,6 @@ func (s *Server) callBlocking(ctx *Ctx) {
 		b.retry = true
 		start = time.Now()
 	}
-}
-
-// attempt runs the handler once with the write gate and panic recovery of
-// Server.run, without recording stats (callBlocking records the call once).
-func (s *Server) attempt(ctx *Ctx, mark int) {
-	spec := ctx.Spec
-	if spec.Flags&Write != 0 {
-		if err := s.store.Failed(); err != nil {
-			spec.stats.rejected.Add(1)
-			ctx.W.Error(errMisconf + oneLine(err.Error()))
-			return
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			s.panics.Add(1)
-			s.log.Error("panic in command handler", "command", spec.fullName, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			ctx.W.Truncate(mark)
-			ctx.W.Error(errInternal)
-		}
-	}()
-	spec.Handler(ctx)
 }
 
 type wake int

@@ -217,19 +217,29 @@ func (s *Server) call(ctx *Ctx) {
 // run runs a handler with the write gate, timing, stats and panic
 // recovery. ctx.Tx is already set when the command needs one.
 func (s *Server) run(ctx *Ctx) {
-	spec := ctx.Spec
-	if spec.Flags&Write != 0 {
-		if err := s.store.Failed(); err != nil {
-			spec.stats.rejected.Add(1)
-			ctx.W.Error(errMisconf + oneLine(err.Error()))
-			return
-		}
-	}
 	start := ctx.Start
 	if start.IsZero() {
 		start = time.Now()
 	}
 	mark := ctx.W.Len()
+	if s.attempt(ctx, mark) {
+		s.record(ctx.Spec, ctx, start, mark)
+	}
+}
+
+// attempt runs the handler once behind the write gate, with panic
+// recovery, and reports whether it ran (a command refused by the gate counts
+// as rejected, not as a call). Blocking commands call it once per wake-up
+// and record the call once (blocking.go).
+func (s *Server) attempt(ctx *Ctx, mark int) (ran bool) {
+	spec := ctx.Spec
+	if spec.Flags&Write != 0 {
+		if err := s.store.Failed(); err != nil {
+			spec.stats.rejected.Add(1)
+			ctx.W.Error(errMisconf + oneLine(err.Error()))
+			return false
+		}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.panics.Add(1)
@@ -237,9 +247,9 @@ func (s *Server) run(ctx *Ctx) {
 			ctx.W.Truncate(mark)
 			ctx.W.Error(errInternal)
 		}
-		s.record(spec, ctx, start, mark)
 	}()
 	spec.Handler(ctx)
+	return true
 }
 
 // record updates INFO commandstats and the slow log.
