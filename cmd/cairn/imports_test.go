@@ -18,6 +18,7 @@ var allowedImports = map[string][]string{
 	"cairn/cmd/cairn": {"cairn/commands", "cairn/resp", "cairn/store", "cairn/zset", "cairn/cluster"},
 	// Examples are clients: they talk to Cairn over the network only.
 	"cairn/examples/leaderboard": {},
+	"cairn/scripts/scaniter":     {},
 }
 
 func TestImportDirection(t *testing.T) {
