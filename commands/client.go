@@ -135,7 +135,9 @@ func clientType(name []byte) (string, bool) {
 // clientLine formats one CLIENT LIST line in Redis 7.0's field order.
 // Fields Cairn has no equivalent for carry fixed plausible values (see the
 // README). MULTI state is only known for the calling connection: another
-// connection's session belongs to its own goroutine.
+// connection's session belongs to its own goroutine. For the same reason,
+// in cluster mode only the calling connection's line ends with its
+// consistency level (CONSISTENCY).
 func clientLine(c *Ctx, conn *resp.Conn) string {
 	flags, multi, argvMem := "N", -1, 0
 	if conn == c.Conn {
@@ -178,6 +180,10 @@ func clientLine(c *Ctx, conn *resp.Conn) string {
 	b = append(b, cmd...)
 	b = append(b, " user=default redir=-1 resp="...)
 	b = strconv.AppendInt(b, int64(conn.Proto()), 10)
+	if c.Srv.cluster != nil && conn == c.Conn {
+		b = append(b, " consistency="...)
+		b = append(b, c.Sess.level.String()...)
+	}
 	return string(b)
 }
 

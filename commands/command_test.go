@@ -37,12 +37,14 @@ const goldenDir = "testdata/redis-7.0"
 // Since is a later Redis or Valkey version (CLIENT SETINFO 7.2.0, DELEX
 // 8.4.0, DELIFEQ 9.0.0): the test logs it.
 var goldenAllow = map[string]string{
-	"cas info":       "Cairn's own compare-and-swap command (cas.go)",
-	"cas docs":       "Cairn's own compare-and-swap command (cas.go)",
-	"cad info":       "Cairn's own compare-and-delete command (cas.go)",
-	"cad docs":       "Cairn's own compare-and-delete command (cas.go)",
-	"zrank arity":    "WITHSCORE (Redis 7.2) makes ZRANK take 2 or 3 arguments",
-	"zrevrank arity": "WITHSCORE (Redis 7.2) makes ZREVRANK take 2 or 3 arguments",
+	"cas info":         "Cairn's own compare-and-swap command (cas.go)",
+	"cas docs":         "Cairn's own compare-and-swap command (cas.go)",
+	"cad info":         "Cairn's own compare-and-delete command (cas.go)",
+	"cad docs":         "Cairn's own compare-and-delete command (cas.go)",
+	"consistency info": "Cairn's own per-connection consistency level (cluster.go)",
+	"consistency docs": "Cairn's own per-connection consistency level (cluster.go)",
+	"zrank arity":      "WITHSCORE (Redis 7.2) makes ZRANK take 2 or 3 arguments",
+	"zrevrank arity":   "WITHSCORE (Redis 7.2) makes ZREVRANK take 2 or 3 arguments",
 }
 
 // newerThanRedis70 reports whether version ("8.4.0") is after 7.0.x.

@@ -52,6 +52,20 @@ func NewConfig() *Config {
 	fixed("client-query-buffer-limit", "1073741824")
 	fixed("maxmemory", "0")
 	fixed("maxmemory-policy", "noeviction")
+	// Cluster mode (docs/cluster.md). join implies cluster-enabled.
+	c.add(&param{name: "cluster-enabled", check: oneOf("yes", "no")}, "no")
+	c.add(&param{name: "cluster-port", check: intRange(0, 65535)}, "0") // gossip port; 0 = port + 10000
+	fixed("join", "")                                                   // gossip addresses host:port of members
+	fixed("cluster-name", "cairn")
+	fixed("cluster-key", "")         // shared secret: encrypts gossip, authenticates peer connections
+	fixed("cluster-announce-ip", "") // advertised host; "" = the first listen address
+	c.add(&param{name: "cluster-replicas", check: intRange(1, 16)}, "3")
+	c.add(&param{name: "cluster-write-quorum", check: intRange(1, 16)}, "2")
+	c.add(&param{name: "cluster-read-quorum", check: intRange(1, 16)}, "2")
+	c.add(&param{name: "cluster-vnodes", check: intRange(1, 4096)}, "128")
+	c.add(&param{name: "cluster-node-timeout", check: intRange(100, 1<<31-1)}, "2000")           // ms: replication and peer call timeout
+	c.add(&param{name: "cluster-anti-entropy-interval", check: intRange(100, 1<<31-1)}, "10000") // ms
+	c.add(&param{name: "cluster-auto-remove-after", check: intRange(0, 1<<31-1)}, "0")           // seconds; 0 = never
 	c.add(&param{name: "maxclients", mutable: true, check: intRange(1, 1<<32-1),
 		apply: func(s *Server, v string) { n, _ := strconv.Atoi(v); s.wire.SetMaxClients(n) }}, "10000")
 	c.add(&param{name: "timeout", mutable: true, check: intRange(0, 1<<31-1),

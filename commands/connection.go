@@ -31,6 +31,10 @@ func cmdSelect(c *Ctx) {
 		c.W.Error(errNotInt)
 		return
 	}
+	if c.Srv.cluster != nil && n != 0 {
+		c.W.Error(errClusterDB)
+		return
+	}
 	if n < 0 || n >= int64(c.Srv.store.Databases()) {
 		c.W.Error(errDBIndex)
 		return
@@ -95,7 +99,7 @@ func cmdHello(c *Ctx) {
 	c.W.BulkString("id")
 	c.W.Int(int64(c.Conn.ID()))
 	c.W.BulkString("mode")
-	c.W.BulkString("standalone")
+	c.W.BulkString(c.Srv.mode())
 	c.W.BulkString("role")
 	c.W.BulkString("master")
 	c.W.BulkString("modules")

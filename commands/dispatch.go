@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"cairn/cluster"
 	"cairn/resp"
 	"cairn/store"
 )
@@ -49,6 +50,9 @@ type Session struct {
 	ctx     Ctx                // reused for every command outside EXEC
 	inTx    func(tx *store.Tx) // runs ctx inside an Update; built once
 	ack     store.Ticket       // the latest write whose reply is buffered; acknowledged before the flush
+	level   cluster.Level      // consistency level chosen with CONSISTENCY (cluster mode)
+	peer    bool               // the connection is a cluster peer's (CAIRN.PEER)
+	own     ownWrites          // this connection's writes, for READYOURWRITES (route.go)
 }
 
 type queued struct {
@@ -74,6 +78,12 @@ type Server struct {
 	slow    slowlog
 	cursors cursorTable
 	save    saveState // SAVE/BGSAVE progress for INFO persistence
+	// cluster is this node's cluster membership and coordinator; nil on a
+	// single node. Set once by StartNode before serving.
+	cluster *cluster.Cluster
+	// rywLocal and rywForwarded count READYOURWRITES reads served by this
+	// node and sent to the slot primary because this replica was behind.
+	rywLocal, rywForwarded atomic.Int64
 
 	// Shutdown, if set, is called by SHUTDOWN after the reply decision.
 	Shutdown func()
@@ -162,6 +172,13 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 			s.reject(c, sess, errNotInMulti)
 			return
 		}
+		if s.cluster != nil {
+			if msg := s.queueSlotCheck(sess, spec, args); msg != "" {
+				spec.stats.rejected.Add(1)
+				s.reject(c, sess, msg)
+				return
+			}
+		}
 		sess.queue = append(sess.queue, queued{spec: spec, args: copyArgs(args)})
 		c.W.Simple("QUEUED")
 		return
@@ -198,6 +215,10 @@ func (s *Server) reject(c *resp.Conn, sess *Session, msg string) {
 func (s *Server) call(ctx *Ctx) {
 	if !ctx.Spec.usesTx {
 		s.run(ctx)
+		return
+	}
+	if s.cluster != nil {
+		s.callCluster(ctx) // route.go
 		return
 	}
 	if ctx.Spec.Flags&Blocking != 0 {

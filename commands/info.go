@@ -102,7 +102,7 @@ func infoServer(b *infoBuf, c *Ctx, _ *store.Stats) {
 	b.kv("redis_git_sha1", "00000000")
 	b.kv("redis_git_dirty", 0)
 	b.kv("redis_build_id", "0")
-	b.kv("redis_mode", "standalone")
+	b.kv("redis_mode", c.Srv.mode())
 	b.kv("os", osName())
 	b.kv("arch_bits", strconv.IntSize)
 	b.kv("monotonic_clock", "POSIX clock_gettime")
@@ -403,8 +403,15 @@ func infoCommandStats(b *infoBuf, c *Ctx, _ *store.Stats) {
 	})
 }
 
-func infoCluster(b *infoBuf, _ *Ctx, _ *store.Stats) {
-	b.kv("cluster_enabled", 0)
+// infoCluster is cluster_enabled and, in cluster mode, Cairn's cluster
+// figures (the lines CLUSTER INFO ends with; cluster.go).
+func infoCluster(b *infoBuf, c *Ctx, _ *store.Stats) {
+	if c.Srv.cluster == nil {
+		b.kv("cluster_enabled", 0)
+		return
+	}
+	b.kv("cluster_enabled", 1)
+	writeClusterStats(b, c.Srv.cluster.Stats())
 }
 
 // infoKeyspace prints one line per non-empty database. Cairn does not

@@ -33,6 +33,10 @@ func (sess *Session) resetMulti() {
 }
 
 func cmdExec(c *Ctx) {
+	if c.Srv.cluster != nil {
+		c.Srv.execCluster(c) // route.go
+		return
+	}
 	sess := c.Sess
 	if !sess.inMulti {
 		c.W.Error(errExecNoMulti)
@@ -53,21 +57,27 @@ func cmdExec(c *Ctx) {
 			return
 		}
 		tx.Unwatch(&sess.watch) // as Redis: unwatch before running the queue
-		c.W.Array(len(queue))
-		for _, q := range queue {
-			ctx := &Ctx{Args: q.args, W: c.W, Conn: c.Conn, Sess: sess, Srv: c.Srv, Spec: q.spec}
-			if q.spec.usesTx {
-				ctx.Tx = tx.In(c.Conn.DB()) // SELECT inside MULTI moves later commands
-			}
-			c.Conn.SetLastCmd(&q.spec.fullName, tx.Now())
-			c.Srv.run(ctx)
-		}
+		c.Srv.runQueue(c, queue, tx)
 	})
 	if err != nil {
 		c.W.Truncate(mark)
 		c.W.Error(errMisconf + oneLine(err.Error()))
 	}
 	sess.wrote(t)
+}
+
+// runQueue runs a transaction's queued commands inside one Update and
+// replies EXEC's array.
+func (s *Server) runQueue(c *Ctx, queue []queued, tx *store.Tx) {
+	c.W.Array(len(queue))
+	for _, q := range queue {
+		ctx := &Ctx{Args: q.args, W: c.W, Conn: c.Conn, Sess: c.Sess, Srv: s, Spec: q.spec}
+		if q.spec.usesTx {
+			ctx.Tx = tx.In(c.Conn.DB()) // SELECT inside MULTI moves later commands
+		}
+		c.Conn.SetLastCmd(&q.spec.fullName, tx.Now())
+		s.run(ctx)
+	}
 }
 
 func cmdWatch(c *Ctx) {

@@ -19,6 +19,8 @@ func allCommands() []*Spec {
 		commandCommands,
 		zsetCommands,
 		zsetOpsCommands,
+		clusterCommands,
+		peerCommands(),
 	} {
 		all = append(all, group...)
 	}

@@ -31,7 +31,7 @@ func (t Type) String() string {
 type Entry struct {
 	key      string
 	Type     Type
-	Version  uint64    // store-wide write counter when the key was last put
+	Version  Version   // of the key's last write
 	ExpireAt int64     // absolute expiry in unix milliseconds; 0 means none
 	Str      []byte    // the value of a string; owned by the entry, never modified in place
 	Z        *zset.Set // the members of a sorted set

@@ -12,11 +12,16 @@ func (s *Store) expireLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.ExpireInterval)
 	defer t.Stop()
+	lastCollect := time.Now()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			if s.opts.Tombstones && now.Sub(lastCollect) >= s.opts.TombstoneGrace/10 {
+				s.collectTombstones(now.UnixMilli())
+				lastCollect = now
+			}
 			for s.expireRound() {
 				select {
 				case <-s.stop:

@@ -32,8 +32,8 @@ func KeySlot(key []byte) uint16 {
 
 // Record kinds, the byte after the slot and db in every Pebble key.
 const (
-	kindMeta   byte = 'm' // one per user key: type, version, expiry and (strings) the value
-	kindMember byte = 'z' // one per sorted-set member: score and version
+	kindMeta   byte = 'm' // one per user key: type, version, expiry and (strings) the value; or a tombstone
+	kindMember byte = 'z' // one per sorted-set member: its score
 )
 
 // Pebble key layout: db (1 byte) | slot (2 bytes, big endian) | kind (1 byte) | user key.
@@ -62,8 +62,8 @@ func decodeMetaKey(k []byte) (db int, key []byte, ok bool) {
 
 // Member record key: db | slot | 'z' | len(key) (4 bytes, big endian) | key | member.
 // The length makes a key's members one contiguous range that no other key
-// shares. Value: score (float64 bits, 8 bytes big endian) | version (8).
-const memberValueLen = 16
+// shares. Value: score (float64 bits, 8 bytes big endian).
+const memberValueLen = 8
 
 // appendMemberPrefix appends the common prefix of key's member records.
 func appendMemberPrefix(dst []byte, db int, key []byte) []byte {
@@ -99,12 +99,15 @@ func prefixEnd(p []byte) []byte {
 	return nil // p is all 0xff: no upper bound
 }
 
-// Metadata value layout: type (1) | version (8) | expireAt ms (8, signed) | payload.
-const metaHeaderLen = 17
+// Metadata value layout: type (1) | version ballot (8) | version stamp (8) |
+// expireAt ms (8, signed) | payload. Type TypeNone is a tombstone (cluster
+// mode): the key was deleted at that version.
+const metaHeaderLen = 25
 
 func appendMetaValue(dst []byte, e *Entry) []byte {
 	dst = append(dst, byte(e.Type))
-	dst = binary.BigEndian.AppendUint64(dst, e.Version)
+	dst = binary.BigEndian.AppendUint64(dst, e.Version.Ballot)
+	dst = binary.BigEndian.AppendUint64(dst, e.Version.Stamp)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(e.ExpireAt))
 	if e.Type == TypeString {
 		dst = append(dst, e.Str...)
@@ -114,15 +117,17 @@ func appendMetaValue(dst []byte, e *Entry) []byte {
 
 var errBadRecord = errors.New("store: malformed metadata record")
 
-// decodeMetaValue parses a metadata record. The entry's Str is a copy.
+// decodeMetaValue parses a metadata record. The entry's Str is a copy. A
+// tombstone decodes to Type TypeNone.
 func decodeMetaValue(v []byte, e *Entry) error {
 	if len(v) < metaHeaderLen {
 		return errBadRecord
 	}
 	e.Type = Type(v[0])
-	e.Version = binary.BigEndian.Uint64(v[1:9])
-	e.ExpireAt = int64(binary.BigEndian.Uint64(v[9:17]))
+	e.Version = Version{binary.BigEndian.Uint64(v[1:9]), binary.BigEndian.Uint64(v[9:17])}
+	e.ExpireAt = int64(binary.BigEndian.Uint64(v[17:25]))
 	switch e.Type {
+	case TypeNone:
 	case TypeString:
 		e.Str = append([]byte(nil), v[metaHeaderLen:]...)
 	case TypeZSet:

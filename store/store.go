@@ -76,6 +76,12 @@ type Options struct {
 	MemTableSize uint64
 	// ExpireInterval is the period of the active expiry cycle (default 100ms, Redis hz 10).
 	ExpireInterval time.Duration
+	// Tombstones keeps a versioned tombstone for every deleted key, on disk
+	// and in memory, for TombstoneGrace (default 1h), so that replicas
+	// comparing versions never resurrect a deleted key. Cluster mode turns
+	// it on; a single node does not need it.
+	Tombstones     bool
+	TombstoneGrace time.Duration
 	Logger         *slog.Logger
 }
 
@@ -108,9 +114,11 @@ type Store struct {
 		batch   *pebble.Batch // shared batch of generation gen; nil until a write
 		gen     uint64        // generation of the open batch; starts at 1
 		dbs     []keyspace
-		version uint64 // last version handed out
+		clock   hlc // stamps of new versions
 		watched map[watchKey][]*Watch
 		blocked map[watchKey][]*Waiter
+		slots   slotIndex // per-slot key counts and digests of database 0
+		system  system    // ballot promises and hint counts (system.go)
 	}
 	failed atomic.Pointer[error] // first disk write error; set once, makes writes fail
 }
@@ -122,14 +130,22 @@ type keyspace struct {
 	entries map[string]*Entry     // by key; each map key is its entry's key string
 	keys    *btree.BTreeG[string] // exactly the keys of entries, in order
 	expires *btree.BTreeG[expiry] // by (expireAt, key); exactly the keys with ExpireAt != 0
+	// tombs holds the tombstone of each deleted key not re-created since,
+	// mirroring the tombstone records on disk; nil when tombstones are off.
+	// No key is in both entries and tombs.
+	tombs map[string]tombstone
 }
 
-func newKeyspace() keyspace {
-	return keyspace{
+func (s *Store) newKeyspace() keyspace {
+	ks := keyspace{
 		entries: make(map[string]*Entry),
 		keys:    btree.NewOrderedG[string](32),
 		expires: btree.NewG(32, expiryLess),
 	}
+	if s.opts.Tombstones {
+		ks.tombs = make(map[string]tombstone)
+	}
+	return ks
 }
 
 // Open opens or creates the store in opts.Dir and rebuilds the index from Pebble.
@@ -151,6 +167,9 @@ func Open(opts Options) (*Store, error) {
 	}
 	if opts.ExpireInterval <= 0 {
 		opts.ExpireInterval = 100 * time.Millisecond
+	}
+	if opts.TombstoneGrace <= 0 {
+		opts.TombstoneGrace = time.Hour
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -178,8 +197,9 @@ func Open(opts Options) (*Store, error) {
 	s := &Store{opts: opts, pdb: pdb, log: opts.Logger, stop: make(chan struct{})}
 	s.mu.dbs = make([]keyspace, opts.Databases)
 	for i := range s.mu.dbs {
-		s.mu.dbs[i] = newKeyspace()
+		s.mu.dbs[i] = s.newKeyspace()
 	}
+	s.mu.system.init()
 	s.mu.watched = make(map[watchKey][]*Watch)
 	s.mu.blocked = make(map[watchKey][]*Waiter)
 	s.mu.gen = 1
@@ -213,18 +233,24 @@ func (s *Store) load() error {
 	}
 	defer it.Close()
 	var zl zloader
+	now := time.Now().UnixMilli()
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
-		if len(k) < keyPrefixLen || int(k[0]) >= len(s.mu.dbs) {
-			return fmt.Errorf("record %q outside the %d configured databases", k, len(s.mu.dbs))
-		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
-		var version uint64
+		if isSystemKey(k) {
+			if err := s.mu.system.load(k, v); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(k) < keyPrefixLen || int(k[0]) >= len(s.mu.dbs) {
+			return fmt.Errorf("record %q outside the %d configured databases", k, len(s.mu.dbs))
+		}
 		if db, key, member, ok := decodeMemberKey(k); ok {
-			if version, err = zl.add(&s.mu.dbs[db], key, member, v); err != nil {
+			if err := zl.add(&s.mu.dbs[db], key, member, v); err != nil {
 				return fmt.Errorf("member %q of key %q: %w", member, key, err)
 			}
 		} else if db, key, ok := decodeMetaKey(k); ok {
@@ -232,12 +258,19 @@ func (s *Store) load() error {
 			if err := decodeMetaValue(v, e); err != nil {
 				return fmt.Errorf("key %q: %w", key, err)
 			}
-			s.mu.dbs[db].insert(e)
-			version = e.Version
+			s.mu.clock.observe(e.Version.Stamp)
+			ks := &s.mu.dbs[db]
+			if e.Type == TypeNone {
+				if ks.tombs != nil { // tombstones from a cluster run; a single node drops them on first write
+					ks.tombs[e.key] = tombstone{e.Version, now}
+				}
+				continue
+			}
+			ks.insert(e)
+			s.indexSlot(db, e)
 		} else {
 			return fmt.Errorf("record %q of unknown kind", k)
 		}
-		s.mu.version = max(s.mu.version, version)
 	}
 	if err := it.Error(); err != nil {
 		return err
@@ -307,10 +340,34 @@ func (s *Store) Update(db int, fn func(tx *Tx)) (t Ticket, err error) {
 // UpdateAt is Update with the caller's clock (unix ms) for expiry decisions,
 // so a command reads the clock once.
 func (s *Store) UpdateAt(db int, now int64, fn func(tx *Tx)) (t Ticket, err error) {
+	return s.update(db, now, 0, fn, nil)
+}
+
+// Replicate is UpdateAt for the primary of a cluster slot: every version it
+// assigns carries ballot, and the changes fn made, one per key written, go
+// to sink while the lock is still held, in the order keys were first
+// written, so successive Replicates hand their changes of a key to sink in
+// version order. sink may write hints through tx. sink runs even if fn
+// panics.
+func (s *Store) Replicate(db int, now int64, ballot uint64, fn func(tx *Tx), sink func(tx *Tx, cs []Change)) (Ticket, error) {
+	return s.update(db, now, ballot, fn, sink)
+}
+
+func (s *Store) update(db int, now int64, ballot uint64, fn func(tx *Tx), sink func(*Tx, []Change)) (t Ticket, err error) {
 	s.mu.Lock()
 	tx := &s.mu.tx
-	*tx = Tx{s: s, db: db, now: now, kbuf: tx.kbuf[:0]}
+	*tx = Tx{s: s, db: db, now: now, ballot: ballot, kbuf: tx.kbuf[:0]}
+	if sink != nil {
+		tx.cap = &capture{}
+	}
 	defer func() {
+		if tx.cap != nil {
+			cs := tx.cap.changes(tx)
+			tx.cap = nil
+			if len(cs) > 0 {
+				sink(tx, cs)
+			}
+		}
 		if tx.wrote {
 			t = Ticket(s.mu.gen)
 			if s.mu.batch.Len() >= maxBatchBytes {

@@ -361,7 +361,7 @@ func TestStore_RestartPreservesEverything(t *testing.T) {
 	closeOnCleanup(t, &s)
 	const perDB = 50
 	exp := time.Now().Add(2 * time.Hour).UnixMilli()
-	versions := map[string]uint64{}
+	versions := map[string]Version{}
 	for db := range 16 {
 		update(t, s, db, func(tx *Tx) {
 			for i := range perDB {
@@ -378,8 +378,8 @@ func TestStore_RestartPreservesEverything(t *testing.T) {
 			tx.SetString([]byte{0, 0xff, '\n'}, []byte{byte(db), 0}, 0)
 		})
 	}
-	var maxVersion uint64
-	update(t, s, 0, func(tx *Tx) { maxVersion = tx.s.mu.version })
+	var maxStamp uint64
+	update(t, s, 0, func(tx *Tx) { maxStamp = tx.s.mu.clock.last })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestStore_RestartPreservesEverything(t *testing.T) {
 					t.Errorf("db %d: %s expires at %d, want %d", db, k, e.ExpireAt, at)
 				}
 				if v := versions[fmt.Sprintf("%d/%s", db, k)]; e.Version != v {
-					t.Errorf("db %d: %s version %d, want %d", db, k, e.Version, v)
+					t.Errorf("db %d: %s version %v, want %v", db, k, e.Version, v)
 				}
 			}
 			if e := tx.Get([]byte{}); e == nil || string(e.Str) != fmt.Sprintf("empty-db%d", db) {
@@ -423,8 +423,8 @@ func TestStore_RestartPreservesEverything(t *testing.T) {
 		})
 	}
 	update(t, s, 3, func(tx *Tx) {
-		if e := tx.SetString([]byte("new"), []byte("x"), 0); e.Version <= maxVersion {
-			t.Errorf("a write after restart got version %d, not above the old maximum %d", e.Version, maxVersion)
+		if e := tx.SetString([]byte("new"), []byte("x"), 0); e.Version.Stamp <= maxStamp {
+			t.Errorf("a write after restart got version %v, not above the old maximum stamp %d", e.Version, maxStamp)
 		}
 	})
 }

@@ -10,12 +10,14 @@ import (
 // the Update call that created it. Reads see the Tx's own writes. Keys
 // passed in are copied; entries returned are read-only.
 type Tx struct {
-	s     *Store
-	db    int
-	now   int64 // unix ms, fixed for the whole Update as Redis fixes it per command
-	root  *Tx   // the Tx that records whether a write happened; nil means this one
-	wrote bool  // on the root: a write went into the shared batch
-	kbuf  []byte
+	s      *Store
+	db     int
+	now    int64    // unix ms, fixed for the whole Update as Redis fixes it per command
+	ballot uint64   // the ballot of every version this Tx assigns (Replicate)
+	root   *Tx      // the Tx that records whether a write happened; nil means this one
+	wrote  bool     // on the root: a write went into the shared batch
+	cap    *capture // on the root: the changes to hand to Replicate's sink; nil when not replicating
+	kbuf   []byte
 }
 
 // DB is the database number this Tx reads and writes.
@@ -26,7 +28,7 @@ func (tx *Tx) Now() int64 { return tx.now }
 
 // In returns a Tx on database db belonging to the same Update.
 func (tx *Tx) In(db int) *Tx {
-	return &Tx{s: tx.s, db: db, now: tx.now, root: tx.rootTx()}
+	return &Tx{s: tx.s, db: db, now: tx.now, ballot: tx.ballot, root: tx.rootTx()}
 }
 
 func (tx *Tx) rootTx() *Tx {
@@ -69,13 +71,23 @@ func (tx *Tx) Get(key []byte) *Entry {
 // Exists reports whether key exists.
 func (tx *Tx) Exists(key []byte) bool { return tx.Get(key) != nil }
 
+// nextVersion is the version of a write made now by this Tx.
+func (tx *Tx) nextVersion() Version {
+	return Version{Ballot: tx.ballot, Stamp: tx.s.mu.clock.next(tx.now)}
+}
+
 // Put stores e under key, replacing any existing value, and gives it a new
 // version. The Tx takes ownership of e; e.Str must not alias caller buffers.
 // A sorted set's member records are rewritten only when e.Z is not the set
 // already stored under key (a metadata change such as a new TTL keeps them).
-func (tx *Tx) Put(key []byte, e *Entry) {
+func (tx *Tx) Put(key []byte, e *Entry) { tx.install(key, e, tx.nextVersion()) }
+
+// install is Put with the version given: v for a local write, the
+// primary's version for a replicated one.
+func (tx *Tx) install(key []byte, e *Entry, v Version) {
 	ks := tx.ks()
 	old := tx.lookup(key)
+	tx.capture(key, old, old == nil || e.Type != TypeZSet || old.Z != e.Z)
 	if old != nil {
 		e.key = old.key
 		if old.ExpireAt != 0 {
@@ -84,12 +96,14 @@ func (tx *Tx) Put(key []byte, e *Entry) {
 		if old.Z != nil && old.Z != e.Z {
 			tx.deleteMembers(old.key)
 		}
+		tx.s.unindexSlot(tx.db, old)
 	} else {
 		e.key = string(key)
 		ks.keys.ReplaceOrInsert(e.key)
+		delete(ks.tombs, e.key) // the metadata record below overwrites it on disk
 	}
-	tx.s.mu.version++
-	e.Version = tx.s.mu.version
+	e.Version = v
+	tx.s.indexSlot(tx.db, e)
 	ks.entries[e.key] = e
 	if e.ExpireAt != 0 {
 		ks.expires.ReplaceOrInsert(expiry{e.ExpireAt, e.key})
@@ -118,7 +132,7 @@ func (tx *Tx) SetExpire(key []byte, at int64) bool {
 		return false
 	}
 	if at != 0 && at <= tx.now {
-		tx.remove(e)
+		tx.remove(e, Version{})
 		return true
 	}
 	ne := *e
@@ -133,26 +147,37 @@ func (tx *Tx) Delete(key []byte) bool {
 	if e == nil {
 		return false
 	}
-	tx.remove(e)
+	tx.remove(e, Version{})
 	return true
 }
 
-// expire removes an entry found expired.
+// expire removes an entry found expired. Its tombstone keeps the entry's
+// version: every replica expires the same version at the same time.
 func (tx *Tx) expire(e *Entry) {
 	tx.s.expired.Add(1)
-	tx.remove(e)
+	tx.remove(e, e.Version)
 }
 
-// remove deletes e from the indexes and Pebble.
-func (tx *Tx) remove(e *Entry) {
+// remove deletes e from the indexes and Pebble. With tombstones on, the
+// metadata record becomes a tombstone of version at (zero: a new version).
+func (tx *Tx) remove(e *Entry, at Version) {
 	ks := tx.ks()
+	tx.capture(unsafeBytes(e.key), e, true)
 	delete(ks.entries, e.key)
 	ks.keys.Delete(e.key)
 	if e.ExpireAt != 0 {
 		ks.expires.Delete(expiry{e.ExpireAt, e.key})
 	}
+	tx.s.unindexSlot(tx.db, e)
 	tx.kbuf = appendMetaKey(tx.kbuf[:0], tx.db, unsafeBytes(e.key))
-	tx.wb().Delete(tx.kbuf, nil)
+	if ks.tombs != nil {
+		if at.IsZero() {
+			at = tx.nextVersion()
+		}
+		tx.putTombstone(e.key, at)
+	} else {
+		tx.wb().Delete(tx.kbuf, nil)
+	}
 	if e.Z != nil {
 		tx.deleteMembers(e.key)
 	}
@@ -224,7 +249,10 @@ func (tx *Tx) Flush() {
 	// Every key of db d lies in [d, d 0xff): the slot's high byte is < 0x40.
 	tx.wb().DeleteRange([]byte{byte(tx.db)}, []byte{byte(tx.db), 0xff}, nil)
 	tx.s.changes.Add(int64(len(ks.entries)))
-	*ks = newKeyspace()
+	*ks = tx.s.newKeyspace()
+	if tx.db == 0 {
+		tx.s.mu.slots = slotIndex{}
+	}
 }
 
 // FlushAll deletes every key of every database (FLUSHALL).
@@ -232,8 +260,9 @@ func (tx *Tx) FlushAll() {
 	for db := range tx.s.mu.dbs {
 		tx.In(db).touchAll()
 		tx.s.changes.Add(int64(len(tx.s.mu.dbs[db].entries)))
-		tx.s.mu.dbs[db] = newKeyspace()
+		tx.s.mu.dbs[db] = tx.s.newKeyspace()
 	}
+	tx.s.mu.slots = slotIndex{}
 	tx.wb().DeleteRange([]byte{0}, []byte{0xff, 0xff}, nil) // see Flush
 }
 
@@ -253,7 +282,7 @@ func (tx *Tx) Rename(src, dst []byte) bool {
 	// The value moves: e leaves the index, so the new entry may own e.Str
 	// and e.Z (Put rewrites the members under the new key).
 	ne := &Entry{Type: e.Type, ExpireAt: e.ExpireAt, Str: e.Str, Z: e.Z}
-	tx.remove(e)
+	tx.remove(e, Version{})
 	tx.Put(dst, ne)
 	return true
 }

@@ -32,8 +32,8 @@ func TestTx_Rename(t *testing.T) {
 			if e == nil || string(e.Str) != "v" || e.ExpireAt != at || e.Key() != "dst" {
 				t.Fatalf("dst = %+v", e)
 			}
-			if e.Version <= old.Version {
-				t.Errorf("dst version %d not above src's %d", e.Version, old.Version)
+			if !old.Version.Less(e.Version) {
+				t.Errorf("dst version %v not above src's %v", e.Version, old.Version)
 			}
 			if tx.Len() != 1 || tx.ExpiresLen() != 1 {
 				t.Errorf("Len %d ExpiresLen %d, want 1 and 1", tx.Len(), tx.ExpiresLen())

@@ -18,47 +18,65 @@ import (
 // ZAdd sets member's score in key's sorted set, creating the key when it
 // does not exist, and reports whether the member is new. The caller has
 // checked that an existing key is a sorted set and that score is not NaN.
+// The key gets a new version.
 func (tx *Tx) ZAdd(key, member []byte, score float64) (added bool) {
 	e := tx.Get(key)
 	if e == nil {
 		e = &Entry{Type: TypeZSet, Z: zset.New()}
 		tx.Put(key, e)
+	} else {
+		tx.captureMember(e, member)
+		tx.bump(e)
 	}
 	added = e.Z.Add(string(member), score)
-	tx.s.mu.version++
-	tx.persistMember(e, member, score, tx.s.mu.version)
+	tx.persistMember(e, member, score)
 	tx.touch(e.key)
 	return added
 }
 
 // ZRem removes member from key's sorted set and reports whether it was
-// there. A set left empty is deleted, as Redis does.
+// there. A set left empty is deleted, as Redis does; otherwise the key gets
+// a new version.
 func (tx *Tx) ZRem(key, member []byte) bool {
 	e := tx.Get(key)
 	if e == nil || e.Z == nil || !e.Z.Remove(unsafeString(member)) {
 		return false
 	}
 	if e.Z.Len() == 0 {
-		tx.remove(e)
+		tx.remove(e, Version{})
 		return true
 	}
-	k := appendMemberPrefix(tx.kbuf[:0], tx.db, unsafeBytes(e.key))
-	k = append(k, member...)
-	tx.wb().Delete(k, nil)
-	tx.kbuf = k
-	tx.s.changes.Add(1)
+	tx.captureMember(e, member)
+	tx.bump(e)
+	tx.deleteMember(e, member)
 	tx.touch(e.key)
 	return true
 }
 
+// bump gives an existing entry a new version and rewrites its metadata record.
+func (tx *Tx) bump(e *Entry) {
+	tx.s.unindexSlot(tx.db, e)
+	e.Version = tx.nextVersion()
+	tx.s.indexSlot(tx.db, e)
+	tx.persist(e)
+}
+
 // persistMember writes one member record into the batch.
-func (tx *Tx) persistMember(e *Entry, member []byte, score float64, version uint64) {
+func (tx *Tx) persistMember(e *Entry, member []byte, score float64) {
 	k := appendMemberPrefix(tx.kbuf[:0], tx.db, unsafeBytes(e.key))
 	k = append(k, member...)
 	var v [memberValueLen]byte
-	binary.BigEndian.PutUint64(v[:8], math.Float64bits(score))
-	binary.BigEndian.PutUint64(v[8:], version)
+	binary.BigEndian.PutUint64(v[:], math.Float64bits(score))
 	tx.wb().Set(k, v[:], nil)
+	tx.kbuf = k
+	tx.s.changes.Add(1)
+}
+
+// deleteMember deletes one member record.
+func (tx *Tx) deleteMember(e *Entry, member []byte) {
+	k := appendMemberPrefix(tx.kbuf[:0], tx.db, unsafeBytes(e.key))
+	k = append(k, member...)
+	tx.wb().Delete(k, nil)
 	tx.kbuf = k
 	tx.s.changes.Add(1)
 }
@@ -66,7 +84,7 @@ func (tx *Tx) persistMember(e *Entry, member []byte, score float64, version uint
 // persistAllMembers writes every member of e (a set put whole).
 func (tx *Tx) persistAllMembers(e *Entry) {
 	e.Z.Members(func(m string, score float64) bool {
-		tx.persistMember(e, unsafeBytes(m), score, e.Version)
+		tx.persistMember(e, unsafeBytes(m), score)
 		return true
 	})
 }
@@ -91,20 +109,20 @@ type loadedMember struct {
 }
 
 // add records one member record of key in ks.
-func (l *zloader) add(ks *keyspace, key, member, value []byte) (version uint64, err error) {
+func (l *zloader) add(ks *keyspace, key, member, value []byte) error {
 	e := ks.entries[unsafeString(key)]
 	if e == nil || e.Type != TypeZSet || len(value) != memberValueLen {
-		return 0, errBadRecord
+		return errBadRecord
 	}
-	score := math.Float64frombits(binary.BigEndian.Uint64(value[:8]))
+	score := math.Float64frombits(binary.BigEndian.Uint64(value))
 	if score != score {
-		return 0, errBadRecord
+		return errBadRecord
 	}
 	if l.pending == nil {
 		l.pending = make(map[*Entry][]loadedMember)
 	}
 	l.pending[e] = append(l.pending[e], loadedMember{string(member), score})
-	return binary.BigEndian.Uint64(value[8:]), nil
+	return nil
 }
 
 // build fills every collected set.

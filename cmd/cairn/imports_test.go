@@ -19,6 +19,7 @@ var allowedImports = map[string][]string{
 	// Examples are clients: they talk to Cairn over the network only.
 	"cairn/examples/leaderboard": {},
 	"cairn/scripts/scaniter":     {},
+	"cairn/scripts/clusterbench": {},
 }
 
 func TestImportDirection(t *testing.T) {
