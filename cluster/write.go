@@ -90,7 +90,9 @@ func (c *Cluster) Write(ctx context.Context, e Exec) (store.Ticket, []Written, e
 		return t, nil, ErrUncertain
 	}
 	if err := c.awaitObserved(ctx, observed); err != nil {
-		return t, nil, err
+		// This write is on a quorum, but a write it observed (of another
+		// key) may be lost: the outcome as a whole is unknown.
+		return t, nil, ErrUncertain
 	}
 	ws := make([]Written, len(pw.changes))
 	for i, ch := range pw.changes {

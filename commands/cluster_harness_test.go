@@ -73,7 +73,9 @@ func (tc *testCluster) start(i int) *Node {
 	if os.Getenv("CAIRN_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", i)
 	}
-	n, err := StartNodeWith(cfg, log, NodeOptions{Faults: tc.Faults, GossipTuning: cluster.FastGossip, Unfenced: tc.Unfenced})
+	n, err := StartNodeWith(cfg, log, NodeOptions{
+		Faults: tc.Faults, GossipTuning: cluster.FastGossip, RejoinInterval: 500 * time.Millisecond, Unfenced: tc.Unfenced,
+	})
 	if err != nil {
 		tc.t.Fatalf("start node %d: %v", i, err)
 	}

@@ -37,6 +37,9 @@ type Node struct {
 type NodeOptions struct {
 	Faults       *cluster.Faults          // injected network faults between cluster nodes
 	GossipTuning func(*memberlist.Config) // e.g. cluster.FastGossip
+	// RejoinInterval overrides how often dead ring members are re-joined
+	// (default 10 s); tests shorten it so healed partitions close fast.
+	RejoinInterval time.Duration
 	// Unfenced turns off the replicas' ballot check; only for the test that
 	// shows the linearizability checker catches its absence.
 	Unfenced bool
@@ -151,6 +154,7 @@ func (n *Node) startCluster(cfg *Config, o NodeOptions) error {
 		ReplicationTimeout:  ms("cluster-node-timeout"),
 		AntiEntropyInterval: ms("cluster-anti-entropy-interval"),
 		AutoRemoveAfter:     time.Duration(cfg.Int("cluster-auto-remove-after")) * time.Second,
+		RejoinInterval:      o.RejoinInterval,
 		Faults:              o.Faults,
 		Tuning:              o.GossipTuning,
 		Unfenced:            o.Unfenced,
