@@ -1,15 +1,19 @@
 # Cairn: a Redis-compatible cache and leaderboard server.
 #   make run    build and start a single node (data in ./data, port 6379)
+#   make cluster  build and run a local 3-node cluster in the foreground (ports 7001-7003, ./data/<port>)
 #   make test   install test dependencies, then vet, format check and every test with -race
 
 GO      ?= go
 BIN     := bin/cairn
 ARGS    ?=
 
-.PHONY: run build test deps vet fmt-check unit bench fuzz clean
+.PHONY: run cluster build test deps vet fmt-check unit bench fuzz clean
 
 run: build
 	./$(BIN) --dir ./data $(ARGS)
+
+cluster: build
+	./scripts/cluster.sh $(ARGS)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn

@@ -38,8 +38,10 @@ type Options struct {
 	RejoinInterval      time.Duration // see MembershipOptions
 	Faults              *Faults       // tests only
 	Tuning              func(*memberlist.Config)
-	// Unfenced disables the replicas' ballot check. It exists only so a
-	// test can show that the linearizability checker catches its absence.
+	// Unfenced disables the replicas' ballot checks: writes of older
+	// ballots are installed, and promises go to any node asking. It exists
+	// only so a test can show that the linearizability checker catches
+	// their absence.
 	Unfenced bool
 	Logger   *slog.Logger
 }
@@ -68,10 +70,11 @@ type Cluster struct {
 	// started or became a replica of it, so it may serve reads at ONE.
 	fresh [store.SlotCount]atomic.Bool
 
-	inflight inflight
-	stats    counters
-	kick     chan struct{} // wakes the primary loop
-	stop     chan struct{}
+	inflight    inflight
+	stats       counters
+	ringChanged atomic.Int64  // unix ns of the last ring change seen (0: none since start)
+	kick        chan struct{} // wakes the primary loop
+	stop        chan struct{}
 	// bg is cancelled by Close: it bounds the peer calls of background work.
 	bg       context.Context
 	cancelBG context.CancelFunc
@@ -85,6 +88,7 @@ var (
 	ErrTryAgain   = errors.New("TRYAGAIN the slot's primary is changing; nothing was applied")
 	ErrDown       = errors.New("CLUSTERDOWN no live replica of the slot; nothing was applied")
 	ErrNoReplicas = errors.New("NOREPLICAS not enough live replicas for the requested consistency; nothing was applied")
+	ErrNoMajority = errors.New("CLUSTERDOWN too few of the slot's replicas are alive to elect its primary; nothing was applied")
 	// ErrUncertain: the write was applied on this node but not acknowledged
 	// by enough replicas in time. It may or may not survive; do not retry
 	// blindly.
@@ -133,6 +137,7 @@ func Start(o Options) (*Cluster, error) {
 		kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	c.inflight.init()
+	c.ringChanged.Store(time.Now().UnixNano())
 	c.bg, c.cancelBG = context.WithCancel(context.Background())
 	c.peers = NewPeers(PeerOptions{Self: c.self, Hello: c.hello, Faults: o.Faults, Logger: o.Logger})
 	c.refreshView()

@@ -60,10 +60,10 @@ func (c *Cluster) settlePrimaries(tried []uint64) {
 
 // stepDown releases slot if this node still holds it with ballot; the
 // primary loop then tries to acquire it again with a newer ballot.
-func (c *Cluster) stepDown(slot uint16, ballot uint64) {
+func (c *Cluster) stepDown(slot uint16, ballot uint64, why string) {
 	if c.held[slot].CompareAndSwap(ballot, 0) {
 		c.stats.stepDowns.Add(1)
-		c.log.Warn("stepped down as slot primary", "slot", slot, "ballot", ballot)
+		c.log.Warn("stepped down as slot primary", "slot", slot, "ballot", ballot, "why", why)
 		c.wakePrimary()
 	}
 }
@@ -155,12 +155,12 @@ func (c *Cluster) acquire(v *View, slots []uint16, tried []uint64) {
 		}
 	}
 	need := v.Majority()
-	acquired, retry := 0, false
+	acquired := 0
 	for i, slot := range slots {
 		if refused[i] {
-			// Another node holds this ballot or a newer one (it was primary,
-			// perhaps under another ring): take a ballot above it.
-			retry = true
+			// Another node holds this ballot or a newer one, or the replica
+			// sees another primary: the next round (after views settle)
+			// tries a ballot above every one seen.
 			continue
 		}
 		if promises[i] < need {
@@ -182,9 +182,6 @@ func (c *Cluster) acquire(v *View, slots []uint16, tried []uint64) {
 	if acquired > 0 {
 		c.stats.acquired.Add(int64(acquired))
 		c.log.Debug("acquired slots", "slots", acquired, "wanted", len(slots))
-	}
-	if retry {
-		c.wakePrimary()
 	}
 }
 

@@ -22,10 +22,9 @@ func (c *Cluster) Read(ctx context.Context, e Exec) (store.Ticket, error) {
 	if need <= 1 && e.Level != LevelPrimary {
 		return c.st.UpdateAt(e.DB, e.Now, e.Run)
 	}
-	ballot := c.held[e.Slot].Load()
-	if ballot == 0 {
-		c.wakePrimary()
-		return 0, ErrTryAgain
+	ballot, err := c.holding(v, e.Slot, len(v.LiveReplicas(e.Slot)))
+	if err != nil {
+		return 0, err
 	}
 	if need > 1 {
 		if err := c.reconcile(ctx, v, e.Slot, ballot, e.Keys, need-1); err != nil {
@@ -44,8 +43,10 @@ func (c *Cluster) Read(ctx context.Context, e Exec) (store.Ticket, error) {
 }
 
 // reconcile compares the versions of keys (database 0) here with need
-// other live replicas, installs newer states found there and pushes this
-// node's state to replicas that are behind.
+// other live replicas (asking more only when one fails), installs newer
+// states found there and pushes this node's state to replicas that are
+// behind, except for keys with a write in flight: their replication is on
+// its way and the reply waits for it anyway.
 func (c *Cluster) reconcile(ctx context.Context, v *View, slot uint16, ballot uint64, keys [][]byte, need int) error {
 	var others []string
 	for _, id := range v.LiveReplicas(slot) {
@@ -71,7 +72,7 @@ func (c *Cluster) reconcile(ctx context.Context, v *View, slot uint16, ballot ui
 		err      error
 	}
 	answers := make(chan answer, len(others))
-	for _, id := range others {
+	ask := func(id string) {
 		go func() {
 			r, err := c.call(ctx, id, args...)
 			a := answer{node: id, err: err}
@@ -81,47 +82,67 @@ func (c *Cluster) reconcile(ctx context.Context, v *View, slot uint16, ballot ui
 			answers <- a
 		}()
 	}
+	for _, id := range others[:need] {
+		ask(id)
+	}
+	spare := others[need:]
 	local := make([]store.Version, len(keys))
+	var busy []bool // a write of the key is in flight
 	c.st.Update(0, func(tx *store.Tx) {
 		for i, k := range keys {
 			local[i] = tx.KeyVersion(k)
 		}
+		busy = c.inflight.busy(0, keys)
 	})
-	got := 0
-	for range others {
+	got, pending := 0, need
+	for pending > 0 {
 		a := <-answers
-		if a.err != nil {
-			continue
-		}
-		if a.promised > ballot {
-			c.stepDown(slot, ballot)
+		pending--
+		ok := a.err == nil
+		if ok && a.promised > ballot {
+			c.stepDown(slot, ballot, "a replica promised a newer ballot")
 			return ErrTryAgain
 		}
-		var newer, stale [][]byte
-		for i, rv := range a.versions {
-			switch {
-			case local[i].Less(rv):
-				newer = append(newer, keys[i])
-			case rv.Less(local[i]):
-				stale = append(stale, keys[i])
-			}
+		if ok {
+			ok = c.repairFrom(ctx, a.node, slot, ballot, keys, local, busy, a.versions)
 		}
-		if len(newer) > 0 {
-			if err := c.pullStates(ctx, a.node, newer); err != nil {
-				continue
+		if ok {
+			if got++; got == need {
+				return nil
 			}
-			c.stats.readRepairs.Add(int64(len(newer)))
-		}
-		if len(stale) > 0 {
-			if err := c.pushKeys(ctx, a.node, slot, ballot, stale); err != nil {
-				continue
-			}
-			c.stats.readRepairs.Add(int64(len(stale)))
-		}
-		if got++; got == need {
-			return nil
+		} else if len(spare) > 0 {
+			ask(spare[0])
+			spare = spare[1:]
+			pending++
 		}
 	}
 	c.stats.noReplicas.Add(1)
 	return ErrNoReplicas
+}
+
+// repairFrom brings this node and a replica that reported versions of
+// keys to the newer state of each key, and reports whether it succeeded.
+func (c *Cluster) repairFrom(ctx context.Context, node string, slot uint16, ballot uint64, keys [][]byte, local []store.Version, busy []bool, remote []store.Version) bool {
+	var newer, stale [][]byte
+	for i, rv := range remote {
+		switch {
+		case local[i].Less(rv):
+			newer = append(newer, keys[i])
+		case rv.Less(local[i]) && !busy[i]:
+			stale = append(stale, keys[i])
+		}
+	}
+	if len(newer) > 0 {
+		if c.pullStates(ctx, node, newer) != nil {
+			return false
+		}
+		c.stats.readRepairs.Add(int64(len(newer)))
+	}
+	if len(stale) > 0 {
+		if c.pushKeys(ctx, node, slot, ballot, stale) != nil {
+			return false
+		}
+		c.stats.readRepairs.Add(int64(len(stale)))
+	}
+	return true
 }

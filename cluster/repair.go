@@ -30,6 +30,7 @@ func (c *Cluster) repairLoop() {
 			c.refresh(ctx)
 			if now.Sub(last) >= c.opts.AntiEntropyInterval {
 				c.antiEntropy(ctx)
+				c.dropForeignSlots(ctx, now)
 				last = now
 			}
 			cancel()
@@ -39,10 +40,38 @@ func (c *Cluster) repairLoop() {
 
 // onRingChange marks the slots this node newly replicates as not fresh.
 func (c *Cluster) onRingChange(old, v *View) {
+	c.ringChanged.Store(time.Now().UnixNano())
 	for s := range store.SlotCount {
 		slot := uint16(s)
 		if v.IsReplica(slot, c.self) && !old.IsReplica(slot, c.self) {
 			c.fresh[slot].Store(false)
+		}
+	}
+}
+
+// dropForeignSlots deletes the data of slots this node does not replicate
+// any more, once the ring has been stable for two anti-entropy rounds: it
+// first syncs each such slot with its primary, so nothing only this node
+// holds is lost.
+func (c *Cluster) dropForeignSlots(ctx context.Context, now time.Time) {
+	if now.Sub(time.Unix(0, c.ringChanged.Load())) < 2*c.opts.AntiEntropyInterval {
+		return
+	}
+	v := c.View()
+	for s := range store.SlotCount {
+		slot := uint16(s)
+		if v.IsReplica(slot, c.self) || c.st.SlotCount(slot) == 0 {
+			continue
+		}
+		p, ok := v.Primary(slot)
+		if !ok {
+			continue
+		}
+		if _, _, err := c.syncSlot(ctx, p, slot, 0); err != nil {
+			continue
+		}
+		if n, err := c.st.DropSlot(slot); err == nil {
+			c.stats.keysDropped.Add(int64(n))
 		}
 	}
 }
@@ -169,6 +198,7 @@ type counters struct {
 	readRepairs, keysRepaired, hintsReplayed      atomic.Int64
 	slotsCompared, slotsDiffered                  atomic.Int64
 	antiEntropyRounds, acquired, stepDowns        atomic.Int64
+	keysDropped                                   atomic.Int64 // data of slots no longer replicated here
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -145,11 +145,20 @@ func (c *Cluster) servePrepare(args [][]byte, w *resp.Writer) error {
 	if len(b)%10 != 0 {
 		return errBadPayload
 	}
+	sender := string(args[0])
+	v := c.View()
 	bs := make([]store.SlotBallot, 0, len(b)/10)
 	slots := make([]uint16, 0, len(b)/10)
 	for ; len(b) > 0; b = b[10:] {
 		slot := binary.BigEndian.Uint16(b) & (store.SlotCount - 1)
-		bs = append(bs, store.SlotBallot{Slot: slot, Ballot: store.Ballot{N: binary.BigEndian.Uint64(b[2:]), Node: string(args[0])}})
+		n := binary.BigEndian.Uint64(b[2:])
+		if p, ok := v.Primary(slot); (!ok || p != sender) && !c.opts.Unfenced {
+			// Promise only to the node this replica sees as the slot's
+			// primary: a node that others consider dead (or a node with a
+			// stale view) cannot take the slot over from the live primary.
+			n = 0
+		}
+		bs = append(bs, store.SlotBallot{Slot: slot, Ballot: store.Ballot{N: n, Node: sender}})
 		slots = append(slots, slot)
 	}
 	promised, err := c.st.Promise(bs)
@@ -159,7 +168,7 @@ func (c *Cluster) servePrepare(args [][]byte, w *resp.Writer) error {
 	for i, p := range promised {
 		if p.Node != c.self { // another node is taking the slot over
 			if held := c.held[slots[i]].Load(); held != 0 && held < p.N {
-				c.stepDown(slots[i], held)
+				c.stepDown(slots[i], held, "promised a newer ballot to "+p.Node)
 			}
 		}
 	}
@@ -410,7 +419,7 @@ func (c *Cluster) pushStates(ctx context.Context, peer string, slot uint16, ball
 	for _, code := range codes {
 		switch code {
 		case store.Fenced:
-			c.stepDown(slot, ballot)
+			c.stepDown(slot, ballot, "a repair was fenced")
 			return ErrTryAgain
 		case store.Gap:
 			return errBadPayload

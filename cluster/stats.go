@@ -16,6 +16,7 @@ type Stats struct {
 	ReadRepairs, KeysRepaired, HintsReplayed      int64
 	SlotsCompared, SlotsDiffered                  int64
 	AntiEntropyRounds, SlotsAcquired, StepDowns   int64
+	KeysDropped                                   int64 // keys of slots no longer replicated here, deleted
 }
 
 // Stats returns the current figures.
@@ -30,6 +31,7 @@ func (c *Cluster) Stats() Stats {
 		HintsReplayed: c.stats.hintsReplayed.Load(), SlotsCompared: c.stats.slotsCompared.Load(),
 		SlotsDiffered: c.stats.slotsDiffered.Load(), AntiEntropyRounds: c.stats.antiEntropyRounds.Load(),
 		SlotsAcquired: c.stats.acquired.Load(), StepDowns: c.stats.stepDowns.Load(),
+		KeysDropped: c.stats.keysDropped.Load(),
 	}
 	for _, alive := range v.Alive {
 		if alive {

@@ -59,16 +59,15 @@ type Written struct {
 // reply is sent.
 func (c *Cluster) Write(ctx context.Context, e Exec) (store.Ticket, []Written, error) {
 	v := c.View()
-	ballot := c.held[e.Slot].Load()
-	if ballot == 0 {
-		c.wakePrimary()
-		return 0, nil, ErrTryAgain
-	}
 	need := e.Level.Writes(v)
 	live := v.LiveReplicas(e.Slot)
 	if len(live) < need {
 		c.stats.noReplicas.Add(1)
 		return 0, nil, ErrNoReplicas
+	}
+	ballot, err := c.holding(v, e.Slot, len(live))
+	if err != nil {
+		return 0, nil, err
 	}
 	var pw *pendingWrite
 	var observed []*pendingWrite
@@ -99,6 +98,21 @@ func (c *Cluster) Write(ctx context.Context, e Exec) (store.Ticket, []Written, e
 		ws[i] = Written{string(ch.Key), ch.Version}
 	}
 	return t, ws, nil
+}
+
+// holding returns the ballot this node holds for slot, or the error for a
+// request on a slot it does not hold: CLUSTERDOWN when too few of the
+// slot's replicas are alive to elect a primary, TRYAGAIN while one is being
+// elected.
+func (c *Cluster) holding(v *View, slot uint16, live int) (uint64, error) {
+	if b := c.held[slot].Load(); b != 0 {
+		return b, nil
+	}
+	if live < v.Majority() {
+		return 0, ErrNoMajority
+	}
+	c.wakePrimary()
+	return 0, ErrTryAgain
 }
 
 // replicate is the store sink of a write: it enqueues the changes on every
@@ -161,7 +175,7 @@ func (c *Cluster) await(ctx context.Context, pw *pendingWrite, need int) {
 	}
 	pw.ok = acks >= need
 	if !pw.ok {
-		c.stepDown(pw.slot, pw.ballot)
+		c.stepDown(pw.slot, pw.ballot, "a write missed its quorum")
 	}
 	c.inflight.remove(pw)
 	close(pw.done)
@@ -202,7 +216,7 @@ func (c *Cluster) confirm(ctx context.Context, pw *pendingWrite, rc *replCall) (
 	for i, code := range codes {
 		switch code {
 		case store.Fenced:
-			c.stepDown(pw.slot, pw.ballot)
+			c.stepDown(pw.slot, pw.ballot, "a write was fenced")
 			return false
 		case store.Gap:
 			gaps = append(gaps, pw.changes[i])
@@ -279,6 +293,17 @@ func (f *inflight) latest(db int, keys [][]byte, dst []*pendingWrite) []*pending
 		}
 	}
 	return dst
+}
+
+// busy reports, for each of keys, whether a write of it is in flight.
+func (f *inflight) busy(db int, keys [][]byte) []bool {
+	out := make([]bool, len(keys))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, k := range keys {
+		out[i] = f.keys[inflightKey{db, string(k)}] != nil
+	}
+	return out
 }
 
 // remove forgets pw for the keys it is still the latest write of.

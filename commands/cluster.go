@@ -307,14 +307,15 @@ func cmdClusterInfo(c *Ctx) {
 	b.kv("cluster_stats_messages_sent", 0)
 	b.kv("cluster_stats_messages_received", 0)
 	b.kv("total_cluster_links_buffer_limit_exceeded", 0)
-	writeClusterStats(&b, cl.Stats())
+	writeClusterStats(&b, c.Srv)
 	c.W.Verbatim("txt", b.String())
 }
 
 // writeClusterStats writes Cairn's cluster figures, for INFO cluster and
 // CLUSTER INFO. cluster_quorum_failures counts the requests refused or left
 // uncertain for lack of replicas (NOREPLICAS and UNCERTAIN replies).
-func writeClusterStats(b *infoBuf, st cluster.Stats) {
+func writeClusterStats(b *infoBuf, s *Server) {
+	st := s.cluster.Stats()
 	hints := 0
 	for _, n := range st.HintBacklog {
 		hints += n
@@ -337,6 +338,9 @@ func writeClusterStats(b *infoBuf, st cluster.Stats) {
 	b.kv("cluster_slots_compared", st.SlotsCompared)
 	b.kv("cluster_slots_differed", st.SlotsDiffered)
 	b.kv("cluster_step_downs", st.StepDowns)
+	b.kv("cluster_keys_dropped", st.KeysDropped)
+	b.kv("cluster_ryw_reads_local", s.rywLocal.Load())
+	b.kv("cluster_ryw_reads_primary", s.rywForwarded.Load())
 }
 
 func cmdClusterKeySlot(c *Ctx) { c.W.Int(int64(cluster.KeySlot(c.Args[2]))) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -126,25 +127,28 @@ func cmdSlotCount(c *Ctx) {
 // number of slots read.
 func slotKeys(st *store.Store, slots []uint16, q scanQuery, now int64) ([][]byte, int, error) {
 	var keys [][]byte
-	for i, slot := range slots {
-		err := st.SlotRecords(0, slot, func(r store.Record) bool {
-			switch {
-			case r.Deleted, r.ExpireAt != 0 && r.ExpireAt <= now:
-			case q.usePattern && !globMatch(q.pat, r.Key, false):
-			case q.useType && !eqFold(q.typ, r.Type.String()):
-			default:
-				keys = append(keys, append([]byte(nil), r.Key...))
+	read, last := len(slots), -1
+	err := st.Records(0, slots, func(slot uint16, r store.Record) bool {
+		if int(slot) != last { // a new slot: stop before it once count keys are in
+			if int64(len(keys)) >= q.count {
+				read, _ = slices.BinarySearch(slots, slot) // slots ascend
+				return false
 			}
-			return true
-		})
-		if err != nil {
-			return nil, 0, err
+			last = int(slot)
 		}
-		if int64(len(keys)) >= q.count {
-			return keys, i + 1, nil
+		switch {
+		case r.Deleted, r.ExpireAt != 0 && r.ExpireAt <= now:
+		case q.usePattern && !globMatch(q.pat, r.Key, false):
+		case q.useType && !eqFold(q.typ, r.Type.String()):
+		default:
+			keys = append(keys, append([]byte(nil), r.Key...))
 		}
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	return keys, len(slots), nil
+	return keys, read, nil
 }
 
 // cmdSlotKeys is CAIRN.SLOTKEYS slots count pattern type: the live keys of

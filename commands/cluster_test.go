@@ -199,7 +199,8 @@ var (
 		"cluster_write_quorum", "cluster_read_quorum", "cluster_slots_primary", "cluster_slots_fresh",
 		"cluster_hint_backlog", "cluster_hints_replayed", "cluster_quorum_failures", "cluster_writes_uncertain",
 		"cluster_read_repairs", "cluster_keys_repaired", "cluster_anti_entropy_rounds", "cluster_slots_compared",
-		"cluster_slots_differed", "cluster_step_downs"}
+		"cluster_slots_differed", "cluster_step_downs", "cluster_keys_dropped", "cluster_ryw_reads_local",
+		"cluster_ryw_reads_primary"}
 )
 
 // TestClusterCmd_ThreeNodes checks every CLUSTER subcommand against the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"cairn/resp"
 )
 
 // Config holds the settings CONFIG GET and CONFIG SET see. Values are kept
@@ -50,8 +52,15 @@ func NewConfig() *Config {
 	fixed("save", "")
 	fixed("proto-max-bulk-len", "536870912")
 	fixed("client-query-buffer-limit", "1073741824")
-	fixed("maxmemory", "0")
-	fixed("maxmemory-policy", "noeviction")
+	// maxmemory and eviction (maxmemory.go, store/evict.go); cache-size bounds Pebble's block cache.
+	memory := func(s *Server, _ string) { s.applyMemory() }
+	c.add(&param{name: "maxmemory", mutable: true, check: memoryValue, apply: memory}, "0")
+	c.add(&param{name: "maxmemory-policy", mutable: true, check: oneOf("volatile-lru", "volatile-lfu", "volatile-random",
+		"volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), apply: memory}, "noeviction")
+	c.add(&param{name: "maxmemory-samples", mutable: true, check: intRange(1, 1<<31-1), apply: memory}, "5")
+	c.add(&param{name: "lfu-log-factor", mutable: true, check: intRange(0, 1<<31-1), apply: memory}, "10")
+	c.add(&param{name: "lfu-decay-time", mutable: true, check: intRange(0, 1<<31-1), apply: memory}, "1")
+	c.add(&param{name: "cache-size", check: memoryValue}, "33554432")
 	// Cluster mode (docs/cluster.md). join implies cluster-enabled.
 	c.add(&param{name: "cluster-enabled", check: oneOf("yes", "no")}, "no")
 	c.add(&param{name: "cluster-port", check: intRange(0, 65535)}, "0") // gossip port; 0 = port + 10000
@@ -66,6 +75,13 @@ func NewConfig() *Config {
 	c.add(&param{name: "cluster-node-timeout", check: intRange(100, 1<<31-1)}, "2000")           // ms: replication and peer call timeout
 	c.add(&param{name: "cluster-anti-entropy-interval", check: intRange(100, 1<<31-1)}, "10000") // ms
 	c.add(&param{name: "cluster-auto-remove-after", check: intRange(0, 1<<31-1)}, "0")           // seconds; 0 = never
+	// TLS (README "TLS"): tls-port 0 = off; with tls-port set, port 0 turns plain TCP off.
+	c.add(&param{name: "tls-port", check: intRange(0, 65535)}, "0")
+	fixed("tls-cert-file", "")
+	fixed("tls-key-file", "")
+	fixed("tls-ca-cert-file", "")
+	c.add(&param{name: "tls-auth-clients", check: oneOf("no", "yes", "optional")}, "yes")
+	c.add(&param{name: "tls-protocols", check: tlsProtocols}, "") // "" = TLSv1.2 TLSv1.3
 	c.add(&param{name: "maxclients", mutable: true, check: intRange(1, 1<<32-1),
 		apply: func(s *Server, v string) { n, _ := strconv.Atoi(v); s.wire.SetMaxClients(n) }}, "10000")
 	c.add(&param{name: "timeout", mutable: true, check: intRange(0, 1<<31-1),
@@ -77,8 +93,12 @@ func NewConfig() *Config {
 		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.slow.threshold.Store(n) }}, "10000")
 	c.add(&param{name: "slowlog-max-len", mutable: true, check: intRange(0, 1<<63-1),
 		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.slow.maxLen.Store(n) }}, "128")
+	c.add(&param{name: "latency-monitor-threshold", mutable: true, check: intRange(0, 1<<63-1),
+		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.latency.threshold.Store(n) }}, "0")
+	fixed("metrics-addr", "") // host:port of the Prometheus /metrics endpoint; "" = off (metrics.go)
 	c.add(&param{name: "loglevel", mutable: true, check: oneOf("debug", "verbose", "notice", "warning"),
 		apply: func(_ *Server, v string) { c.level.Set(slogLevel(v)) }}, "notice")
+	aclConfigParams(c) // requirepass, aclfile, protected-mode, acllog-max-len (aclcmd.go)
 	return c
 }
 
@@ -166,6 +186,14 @@ func oneOf(vals ...string) func(string) (string, string) {
 		}
 		return "", "argument(s) must be one of the following: " + strings.Join(vals, ", ")
 	}
+}
+
+// tlsProtocols accepts a tls-protocols value the TLS listener can use.
+func tlsProtocols(v string) (string, string) {
+	if _, _, err := resp.ParseTLSProtocols(v); err != nil {
+		return "", err.Error()
+	}
+	return v, ""
 }
 
 func slogLevel(v string) slog.Level {

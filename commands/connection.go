@@ -60,16 +60,13 @@ func cmdHello(c *Ctx) {
 		ver = n
 		next = 2
 	}
-	var name []byte
+	var name, user, pass []byte
 	setName := false
 	for j := next; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
 		case eqFold(args[j], "auth") && more >= 2:
-			if string(args[j+1]) != "default" {
-				c.W.Error(errWrongPass)
-				return
-			}
+			user, pass = args[j+1], args[j+2]
 			j += 2
 		case eqFold(args[j], "setname") && more >= 1:
 			name, setName = args[j+1], true
@@ -78,6 +75,9 @@ func cmdHello(c *Ctx) {
 			c.W.Error("ERR Syntax error in HELLO option '" + oneLine(string(args[j])) + "'")
 			return
 		}
+	}
+	if !helloAuth(c, user, pass) { // aclcmd.go
+		return
 	}
 	if setName {
 		if !validClientName(name) {

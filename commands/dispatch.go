@@ -53,6 +53,7 @@ type Session struct {
 	level   cluster.Level      // consistency level chosen with CONSISTENCY (cluster mode)
 	peer    bool               // the connection is a cluster peer's (CAIRN.PEER)
 	own     ownWrites          // this connection's writes, for READYOURWRITES (route.go)
+	user    *userRef           // the ACL user after AUTH; nil = default (aclcmd.go)
 }
 
 type queued struct {
@@ -76,11 +77,13 @@ type Server struct {
 	start   time.Time
 	panics  atomic.Int64
 	slow    slowlog
+	latency latencyMonitor // LATENCY LATEST/HISTORY events (latency.go)
 	cursors cursorTable
 	save    saveState // SAVE/BGSAVE progress for INFO persistence
 	// cluster is this node's cluster membership and coordinator; nil on a
 	// single node. Set once by StartNode before serving.
 	cluster *cluster.Cluster
+	acl     *aclState // users, permissions and the ACL log (acl.go)
 	// rywLocal and rywForwarded count READYOURWRITES reads served by this
 	// node and sent to the slot primary because this replica was behind.
 	rywLocal, rywForwarded atomic.Int64
@@ -99,6 +102,7 @@ func New(st *store.Store, opts Options) *Server {
 	}
 	s := &Server{store: st, log: opts.Logger, config: opts.Config, start: time.Now()}
 	s.table = NewTable(allCommands())
+	initACL(s)
 	s.slow.init()
 	s.cursors.init()
 	return s
@@ -152,8 +156,8 @@ func (s *Server) Closed(c *resp.Conn) {
 	}
 }
 
-// ServeRESP runs one command: lookup, arity, transaction queueing, then the
-// handler, in Redis processCommand's order.
+// ServeRESP runs one command: lookup, arity, authentication and ACL,
+// transaction queueing, then the handler, in Redis processCommand's order.
 func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 	sess := s.session(c)
 	spec := s.table.Lookup(args)
@@ -164,6 +168,16 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 	if (spec.Arity > 0 && len(args) != spec.Arity) || len(args) < -spec.Arity {
 		spec.stats.rejected.Add(1)
 		s.reject(c, sess, errArity(spec.fullName))
+		return
+	}
+	if msg := s.authorize(c, sess, spec, args); msg != "" { // NOAUTH, NOPERM (aclcmd.go)
+		spec.stats.rejected.Add(1)
+		s.reject(c, sess, msg)
+		return
+	}
+	if s.oomRejects(sess, spec, time.Now().UnixMilli()) {
+		spec.stats.rejected.Add(1)
+		s.reject(c, sess, errOOM)
 		return
 	}
 	if sess.inMulti && !runsInMulti(spec) {
@@ -284,10 +298,12 @@ func (s *Server) record(spec *Spec, ctx *Ctx, start time.Time, mark int) {
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slow.maybeAdd(d, ctx)
 	}
+	s.observe(spec, d) // latency.go: histogram and latency monitor
 }
 
 type cmdStats struct {
 	calls, usec, rejected, failed atomic.Int64
+	hist                          cmdHistogram // run times for LATENCY HISTOGRAM and /metrics (latency.go)
 }
 
 func copyArgs(args [][]byte) [][]byte {

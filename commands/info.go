@@ -181,11 +181,12 @@ func infoClients(b *infoBuf, c *Ctx, _ *store.Stats) {
 }
 
 func infoMemory(b *infoBuf, c *Ctx, _ *store.Stats) {
-	used := heapInUse()
+	used := uint64(c.Srv.store.UsedMemory()) // the dataset estimate maxmemory bounds (store/memory.go)
 	rss := residentBytes()
 	maxmem := uint64(c.Srv.config.Int("maxmemory"))
 	b.kv("used_memory", used)
 	b.kv("used_memory_human", bytesToHuman(used))
+	b.kv("used_memory_go_heap", heapInUse())
 	b.kv("used_memory_rss", rss)
 	b.kv("used_memory_rss_human", bytesToHuman(rss))
 	if total := systemMemory(); total > 0 {
@@ -337,7 +338,7 @@ func infoStats(b *infoBuf, c *Ctx, st *store.Stats) {
 	b.kv("sync_partial_ok", 0)
 	b.kv("sync_partial_err", 0)
 	b.kv("expired_keys", st.ExpiredKeys)
-	b.kv("evicted_keys", 0)
+	b.kv("evicted_keys", c.Srv.store.EvictedKeys())
 	b.kv("evicted_clients", 0)
 	b.kv("pubsub_channels", 0)
 	b.kv("pubsub_patterns", 0)
@@ -411,7 +412,7 @@ func infoCluster(b *infoBuf, c *Ctx, _ *store.Stats) {
 		return
 	}
 	b.kv("cluster_enabled", 1)
-	writeClusterStats(b, c.Srv.cluster.Stats())
+	writeClusterStats(b, c.Srv)
 }
 
 // infoKeyspace prints one line per non-empty database. Cairn does not

@@ -20,12 +20,16 @@ import (
 // the listeners, assembled from a Config. cmd/cairn and the tests start
 // servers the same way, through StartNode.
 type Node struct {
-	Store   *store.Store
-	Cmd     *Server
-	Wire    *resp.Server
-	Cluster *cluster.Cluster // nil on a single node
-	log     *slog.Logger
-	addrs   []net.Addr
+	Store    *store.Store
+	Cmd      *Server
+	Wire     *resp.Server
+	Cluster  *cluster.Cluster // nil on a single node
+	log      *slog.Logger
+	addrs    []net.Addr // plain TCP listeners; none when port is 0 and tls-port is set
+	tlsAddrs []net.Addr // TLS listeners (tls-port)
+
+	// metrics serves GET /metrics on metrics-addr; nil when off (metrics.go).
+	metrics *metricsServer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -43,6 +47,9 @@ type NodeOptions struct {
 	// Unfenced turns off the replicas' ballot check; only for the test that
 	// shows the linearizability checker catches its absence.
 	Unfenced bool
+	// AnyTLSPort serves TLS on a free port although tls-port is 0, as port
+	// 0 does for plain TCP; tests only.
+	AnyTLSPort bool
 }
 
 // StartNode opens the store in cfg's dir and listens on every bind address
@@ -65,6 +72,7 @@ func StartNodeWith(cfg *Config, log *slog.Logger, o NodeOptions) (*Node, error) 
 	st, err := store.Open(store.Options{
 		Dir:        cfg.Get("dir"),
 		Databases:  int(cfg.Int("databases")),
+		CacheSize:  cfg.Int("cache-size"),
 		Fsync:      fsync,
 		Tombstones: clustered,
 		Logger:     log,
@@ -85,27 +93,29 @@ func StartNodeWith(cfg *Config, log *slog.Logger, o NodeOptions) (*Node, error) 
 		Logger: log,
 	}, n.Cmd)
 	n.Cmd.Attach(n.Wire)
-	port := cfg.Get("port")
 	var lns []net.Listener
-	for _, host := range strings.Fields(cfg.Get("bind")) {
-		ln, err := net.Listen("tcp", net.JoinHostPort(strings.TrimPrefix(host, "-"), port))
-		if err != nil {
-			for _, l := range lns {
-				l.Close()
-			}
+	// As Redis, port 0 with a tls-port turns plain TCP off; alone it picks a free port.
+	if port := cfg.Get("port"); port != "0" || cfg.Get("tls-port") == "0" {
+		if lns, err = listenAll(cfg.Get("bind"), port); err != nil {
 			n.Close()
-			return nil, fmt.Errorf("listen on %s port %s: %w", host, port, err)
+			return nil, err
 		}
-		if port == "0" { // later binds share the port the first one picked
-			port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		for _, ln := range lns {
+			n.addrs = append(n.addrs, ln.Addr())
 		}
-		n.addrs = append(n.addrs, ln.Addr())
-		lns = append(lns, ln)
 	}
-	if len(n.addrs) == 0 {
+	tlsLns, err := n.listenTLS(cfg, o.AnyTLSPort)
+	if err == nil && len(lns)+len(tlsLns) == 0 {
+		err = fmt.Errorf("no bind address")
+	}
+	if err != nil {
+		for _, l := range lns {
+			l.Close()
+		}
 		n.Close()
-		return nil, fmt.Errorf("no bind address")
+		return nil, err
 	}
+	lns = append(lns, tlsLns...)
 	if clustered {
 		if err := n.startCluster(cfg, o); err != nil {
 			for _, l := range lns {
@@ -118,13 +128,22 @@ func StartNodeWith(cfg *Config, log *slog.Logger, o NodeOptions) (*Node, error) 
 	for _, ln := range lns {
 		go n.Wire.Serve(ln)
 	}
-	log.Info("ready to accept connections", "addr", n.addrs[0].String(), "dir", cfg.Get("dir"), "appendfsync", fsync.String())
+	if addr := cfg.Get("metrics-addr"); addr != "" {
+		if n.metrics, err = startMetrics(addr, n.Cmd, log); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
+	log.Info("ready to accept connections", "addr", n.Addr(), "tls", n.TLSAddr(), "dir", cfg.Get("dir"), "appendfsync", fsync.String())
 	return n, nil
 }
 
 // startCluster joins the cluster with this node's first listen address
 // (or cluster-announce-ip) as its advertised address.
 func (n *Node) startCluster(cfg *Config, o NodeOptions) error {
+	if len(n.addrs) == 0 {
+		return fmt.Errorf("cluster mode needs plain TCP: peers forward and replicate over the plain port (port 0 with tls-port turns it off)")
+	}
 	host, port, _ := net.SplitHostPort(n.addrs[0].String())
 	if ip := cfg.Get("cluster-announce-ip"); ip != "" {
 		host = ip
@@ -168,8 +187,73 @@ func (n *Node) startCluster(cfg *Config, o NodeOptions) error {
 	return nil
 }
 
-// Addr is the first listening address, as "host:port".
-func (n *Node) Addr() string { return n.addrs[0].String() }
+// listenAll listens on every bind address at port; with port 0 the first
+// bind picks a free port and the others share it.
+func listenAll(bind, port string) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, host := range strings.Fields(bind) {
+		ln, err := net.Listen("tcp", net.JoinHostPort(strings.TrimPrefix(host, "-"), port))
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("listen on %s port %s: %w", host, port, err)
+		}
+		if port == "0" {
+			port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// listenTLS listens for TLS clients on every bind address at tls-port (0 =
+// no TLS unless anyPort) with the tls-* settings. The returned listeners
+// hand out connections that completed their handshake; pending handshakes
+// are bounded by maxclients.
+func (n *Node) listenTLS(cfg *Config, anyPort bool) ([]net.Listener, error) {
+	port := cfg.Get("tls-port")
+	if port == "0" && !anyPort {
+		return nil, nil
+	}
+	tc, err := resp.TLSSettings{
+		CertFile:    cfg.Get("tls-cert-file"),
+		KeyFile:     cfg.Get("tls-key-file"),
+		CACertFile:  cfg.Get("tls-ca-cert-file"),
+		AuthClients: cfg.Get("tls-auth-clients"),
+		Protocols:   cfg.Get("tls-protocols"),
+	}.Config()
+	if err != nil {
+		return nil, fmt.Errorf("failed to configure TLS: %w", err)
+	}
+	raw, err := listenAll(cfg.Get("bind"), port)
+	if err != nil {
+		return nil, err
+	}
+	lns := make([]net.Listener, len(raw))
+	for i, ln := range raw {
+		n.tlsAddrs = append(n.tlsAddrs, ln.Addr())
+		lns[i] = resp.NewTLSListener(ln, tc, int(cfg.Int("maxclients")), n.log)
+	}
+	return lns, nil
+}
+
+// Addr is the first plain TCP listening address, as "host:port", or the
+// first TLS one when plain TCP is off.
+func (n *Node) Addr() string {
+	if len(n.addrs) == 0 {
+		return n.TLSAddr()
+	}
+	return n.addrs[0].String()
+}
+
+// TLSAddr is the first TLS listening address, or "" without TLS.
+func (n *Node) TLSAddr() string {
+	if len(n.tlsAddrs) == 0 {
+		return ""
+	}
+	return n.tlsAddrs[0].String()
+}
 
 // Done is closed once the node has shut down (Close or SHUTDOWN).
 func (n *Node) Done() <-chan struct{} { return n.done }
@@ -178,6 +262,9 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 // every acknowledged write is on disk. It is idempotent.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		if n.metrics != nil { // first: a scrape reads the store
+			n.metrics.close()
+		}
 		if n.Wire != nil {
 			n.Wire.Close()
 		}

@@ -211,7 +211,7 @@ func (s *Server) execHere(ctx *Ctx, slot uint16, keys [][]byte, write bool, leve
 
 // clusterError is the reply text of a request-path error.
 func clusterError(err error) string {
-	for _, e := range []error{cluster.ErrTryAgain, cluster.ErrDown, cluster.ErrNoReplicas, cluster.ErrUncertain} {
+	for _, e := range []error{cluster.ErrTryAgain, cluster.ErrDown, cluster.ErrNoReplicas, cluster.ErrNoMajority, cluster.ErrUncertain} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}

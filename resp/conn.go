@@ -33,13 +33,19 @@ type Conn struct {
 	proto      atomic.Int32 // mirrors W's protocol for other goroutines
 	lastActive atomic.Int64 // unix ms of the last command
 	lastCmd    atomic.Pointer[string]
-	closing    bool          // owner only: close after the pending replies are written
-	done       chan struct{} // closed by Close, once (closeOnce)
-	closeOnce  sync.Once
+	// authenticated is Redis's c->authenticated: set at accept when the
+	// server requires no password, then by AUTH/HELLO AUTH. The reader
+	// applies the unauthenticated limits while it is false and the server
+	// requires authentication (Server.SetAuthRequired).
+	authenticated atomic.Bool
+	closing       bool          // owner only: close after the pending replies are written
+	done          chan struct{} // closed by Close, once (closeOnce)
+	closeOnce     sync.Once
 
 	mu struct {
 		sync.Mutex
 		name, libName, libVer string
+		user                  string // the ACL user (AUTH); "" means "default"
 	}
 }
 
@@ -53,9 +59,14 @@ func (c *Conn) RemoteAddr() string { return c.nc.RemoteAddr().String() }
 func (c *Conn) LocalAddr() string { return c.nc.LocalAddr().String() }
 
 // FD is the socket's file descriptor number (CLIENT LIST fd=), or -1 when
-// the connection has none or is closed. Safe from any goroutine.
+// the connection has none or is closed. A TLS connection reports its TCP
+// socket's. Safe from any goroutine.
 func (c *Conn) FD() int {
-	sc, ok := c.nc.(syscall.Conn)
+	nc := c.nc
+	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = tc.NetConn()
+	}
+	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return -1
 	}
@@ -126,6 +137,37 @@ func (c *Conn) SetLibVer(s string) {
 	c.mu.Unlock()
 }
 
+// Authenticated reports whether the connection has authenticated (or
+// needed no password when it was accepted). Safe from any goroutine.
+func (c *Conn) Authenticated() bool { return c.authenticated.Load() }
+
+// SetAuthenticated marks the connection authenticated (AUTH, HELLO AUTH,
+// CAIRN.PEER). Owner only.
+func (c *Conn) SetAuthenticated(ok bool) { c.authenticated.Store(ok) }
+
+// unauthenticated reports whether the reader must apply Redis's limits for
+// clients that have not authenticated (Redis authRequired).
+func (c *Conn) unauthenticated() bool {
+	return c.srv.authRequired.Load() && !c.authenticated.Load()
+}
+
+// User is the name of the ACL user the connection is authenticated as.
+func (c *Conn) User() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.user == "" {
+		return "default"
+	}
+	return c.mu.user
+}
+
+// SetUser records the ACL user the connection authenticated as. Owner only.
+func (c *Conn) SetUser(name string) {
+	c.mu.Lock()
+	c.mu.user = name
+	c.mu.Unlock()
+}
+
 // LastCmd is the name of the last command run (CLIENT LIST cmd=), "" before the first.
 func (c *Conn) LastCmd() string {
 	if p := c.lastCmd.Load(); p != nil {
@@ -153,6 +195,14 @@ func (c *Conn) Close() error {
 	return err
 }
 
+// drain makes the connection end after the command it is running: a read
+// waiting for input fails at once, and a command waiting on Done stops
+// waiting. Safe from any goroutine.
+func (c *Conn) drain() {
+	c.nc.SetReadDeadline(time.Now())
+	c.closeOnce.Do(func() { close(c.done) })
+}
+
 // Done is closed once the connection is closed: by Close (CLIENT KILL,
 // server Close) or when its goroutine exits. A command that waits on the
 // connection's goroutine (BZPOPMIN) selects on it to stop waiting for a
@@ -177,6 +227,21 @@ func (c *Conn) Flush() error {
 		c.W.buf = nil // do not pin a huge reply buffer on an idle client
 	}
 	return err
+}
+
+// DeniedProtectedMode is Redis 7.0's reply to a non-loopback client while
+// protected mode is on and the default user has no password; the
+// connection is then closed.
+const DeniedProtectedMode = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
+// denied reports whether protected mode refuses this connection: it is on
+// (Server.SetProtected) and the client's address is not a loopback one.
+func (c *Conn) denied() bool {
+	if !c.srv.protected.Load() {
+		return false
+	}
+	addr, ok := c.nc.RemoteAddr().(*net.TCPAddr)
+	return !ok || !addr.IP.IsLoopback()
 }
 
 // maxIdleWriterCap is the largest reply buffer kept between pipelines.

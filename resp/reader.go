@@ -72,6 +72,16 @@ const (
 	rdErrTooBigInline   = "Protocol error: too big inline request"
 	rdErrUnbalanced     = "Protocol error: unbalanced quotes in request"
 	rdErrExpectedDollar = "Protocol error: expected '$', got '"
+	rdErrUnauthMbulk    = "Protocol error: unauthenticated multibulk length"
+	rdErrUnauthBulk     = "Protocol error: unauthenticated bulk length"
+)
+
+// Limits for clients that have not authenticated while the server requires
+// it (Redis processMultibulkBuffer): larger requests are protocol errors, so
+// nothing bigger is ever buffered for such a client.
+const (
+	rdUnauthMaxArgs = 10
+	rdUnauthMaxBulk = 16384
 )
 
 var rdErrBadReadCount = errors.New("resp: reader returned an invalid byte count")
@@ -96,9 +106,12 @@ var rdErrBadReadCount = errors.New("resp: reader returned an invalid byte count"
 type Reader struct {
 	rd          io.Reader
 	beforeBlock func() error
-	maxBulk     int64
-	maxQuery    int64
-	maxCap      int // largest buffer: MaxQueryBuffer plus one read chunk
+	// unauthenticated, if set, reports whether the unauthenticated limits
+	// apply; it is consulted only for counts above those limits.
+	unauthenticated func() bool
+	maxBulk         int64
+	maxQuery        int64
+	maxCap          int // largest buffer: MaxQueryBuffer plus one read chunk
 
 	buf   []byte
 	start int // first byte of the pending command
@@ -240,6 +253,9 @@ func (r *Reader) parse() (bool, error) {
 		if n > math.MaxInt32 {
 			return false, &ProtocolError{rdErrMbulkLen}
 		}
+		if n > rdUnauthMaxArgs && r.unauthenticated != nil && r.unauthenticated() {
+			return false, &ProtocolError{rdErrUnauthMbulk}
+		}
 		r.pos = nl + 2 // Redis skips the byte after '\r' whatever it is
 		if n <= 0 {
 			r.start = r.pos // "*0", "*-1": no command
@@ -284,6 +300,9 @@ func (r *Reader) parseBulks() (bool, error) {
 			}
 			if n > r.maxBulk {
 				return false, &ProtocolError{rdErrBulkLen}
+			}
+			if n > rdUnauthMaxBulk && r.unauthenticated != nil && r.unauthenticated() {
+				return false, &ProtocolError{rdErrUnauthBulk}
 			}
 			r.pos = nl + 2
 			r.bulk = n

@@ -56,6 +56,11 @@ type Server struct {
 	stats       struct {
 		connections, rejected, inputBytes, outputBytes atomic.Int64
 	}
+	// authRequired and protected follow the default ACL user and
+	// protected-mode; the command layer sets them (SetAuthRequired,
+	// SetProtected).
+	authRequired, protected atomic.Bool
+	draining                atomic.Bool // Close: connections finish their commands and exit
 
 	mu struct {
 		sync.Mutex
@@ -121,6 +126,7 @@ func (s *Server) accept(nc net.Conn) {
 	c := &Conn{id: s.nextID.Add(1), nc: nc, srv: s, created: time.Now(), W: NewWriter(), done: make(chan struct{})}
 	c.lastActive.Store(c.created.UnixMilli())
 	c.proto.Store(2)
+	c.authenticated.Store(!s.authRequired.Load())
 	s.mu.Lock()
 	if s.mu.closed || len(s.mu.conns) >= int(s.maxClients.Load()) {
 		s.mu.Unlock()
@@ -151,7 +157,7 @@ func (s *Server) serve(c *Conn) {
 		if err := c.Flush(); err != nil {
 			return err
 		}
-		if c.closing {
+		if c.closing || s.draining.Load() {
 			return io.EOF
 		}
 		if t := time.Duration(s.idleTimeout.Load()); t > 0 {
@@ -162,7 +168,13 @@ func (s *Server) serve(c *Conn) {
 		deadlineSet = s.idleTimeout.Load() > 0
 		return nil
 	}
+	if c.denied() {
+		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.nc.Write([]byte("-" + DeniedProtectedMode + "\r\n"))
+		return
+	}
 	r := NewReader(countingReader{c.nc, &s.stats.inputBytes}, s.opts.Limits, beforeBlock)
+	r.unauthenticated = c.unauthenticated
 	for {
 		args, err := r.ReadCommand()
 		if err != nil {
@@ -189,19 +201,41 @@ func (s *Server) serve(c *Conn) {
 	}
 }
 
-// Close stops the listeners, closes every connection and waits for their
-// goroutines to finish.
+// drainTimeout bounds how long Close lets connections finish the commands
+// they are running before it closes them.
+const drainTimeout = 5 * time.Second
+
+// Close stops the listeners, lets every connection finish the command it
+// is running and send its reply (a write acknowledged by a cluster's
+// replicas reaches its client), then closes the connections and waits for
+// their goroutines. Connections waiting for input, or blocked in BZPOPMIN,
+// end at once without a reply.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.mu.closed = true
 	for _, ln := range s.mu.listeners {
 		ln.Close()
 	}
+	s.draining.Store(true)
 	for _, c := range s.mu.conns {
-		c.Close()
+		c.drain()
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(drainTimeout):
+		s.mu.Lock()
+		for _, c := range s.mu.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
 	return nil
 }
 
@@ -248,6 +282,15 @@ func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 
 // SetIdleTimeout changes the idle timeout (CONFIG SET timeout); 0 = never.
 func (s *Server) SetIdleTimeout(d time.Duration) { s.idleTimeout.Store(int64(d)) }
+
+// SetAuthRequired tells the server whether clients must authenticate
+// (the default user has a password or is off); connections accepted while
+// it is false start authenticated, as in Redis.
+func (s *Server) SetAuthRequired(v bool) { s.authRequired.Store(v) }
+
+// SetProtected turns protected mode's refusal of non-loopback clients on or
+// off (protected-mode yes and a default user without password).
+func (s *Server) SetProtected(v bool) { s.protected.Store(v) }
 
 // ResetStats zeroes the cumulative counters (CONFIG RESETSTAT).
 func (s *Server) ResetStats() {

@@ -31,6 +31,7 @@ func (t Type) String() string {
 type Entry struct {
 	key      string
 	Type     Type
+	access   uint32    // LRU clock or LFU counter (memory.go); fits in Type's padding
 	Version  Version   // of the key's last write
 	ExpireAt int64     // absolute expiry in unix milliseconds; 0 means none
 	Str      []byte    // the value of a string; owned by the entry, never modified in place

@@ -225,11 +225,14 @@ func (tx *Tx) install1(c *Change, from Ballot, fence bool) Applied {
 	if c.Delta {
 		for _, m := range c.Removed {
 			if e.Z.Remove(unsafeString(m)) {
+				tx.zchanged(e, len(m), -1)
 				tx.deleteMember(e, m)
 			}
 		}
 		for _, m := range c.Members {
-			e.Z.Add(string(m.Name), m.Score)
+			if e.Z.Add(string(m.Name), m.Score) {
+				tx.zchanged(e, len(m.Name), 1)
+			}
 			tx.persistMember(e, m.Name, m.Score)
 		}
 		if e.Z.Len() == 0 { // no primary sends this, but a set never lives empty

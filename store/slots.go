@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/cespare/xxhash/v2"
@@ -82,10 +83,17 @@ type Record struct {
 }
 
 // SlotRecords calls fn for every record (live keys and tombstones) of a
-// slot of database db, in key order, until fn returns false. It reads a
-// Pebble snapshot taken after applying every write made so far, without
-// holding the store's lock, so it may miss writes made while it runs.
+// slot of database db, in key order, until fn returns false. See Records.
 func (s *Store) SlotRecords(db int, slot uint16, fn func(Record) bool) error {
+	return s.Records(db, []uint16{slot}, func(_ uint16, r Record) bool { return fn(r) })
+}
+
+// Records calls fn for every record (live keys and tombstones) of each of
+// slots of database db, slot by slot and in key order within a slot,
+// until fn returns false. It reads one Pebble snapshot taken after
+// applying every write made so far, without holding the store's lock, so
+// it may miss writes made while it runs.
+func (s *Store) Records(db int, slots []uint16, fn func(slot uint16, r Record) bool) error {
 	s.mu.Lock()
 	if err := s.applyLocked(); err != nil {
 		s.mu.Unlock()
@@ -94,25 +102,72 @@ func (s *Store) SlotRecords(db int, slot uint16, fn func(Record) bool) error {
 	snap := s.pdb.NewSnapshot()
 	s.mu.Unlock()
 	defer snap.Close()
-	lo := []byte{byte(db), byte(slot >> 8), byte(slot), kindMeta}
-	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: []byte{byte(db)}, UpperBound: []byte{byte(db) + 1}})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
+	for _, slot := range slots {
+		lo := []byte{byte(db), byte(slot >> 8), byte(slot), kindMeta}
+		for it.SeekGE(lo); it.Valid() && bytes.HasPrefix(it.Key(), lo); it.Next() {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return err
+			}
+			var e Entry
+			if err := decodeMetaValue(v, &e); err != nil {
+				return err
+			}
+			r := Record{Key: it.Key()[keyPrefixLen:], Version: e.Version, Deleted: e.Type == TypeNone, Type: e.Type, ExpireAt: e.ExpireAt}
+			if !fn(slot, r) {
+				return nil
+			}
 		}
-		var e Entry
-		if err := decodeMetaValue(v, &e); err != nil {
+		if err := it.Error(); err != nil {
 			return err
-		}
-		r := Record{Key: it.Key()[keyPrefixLen:], Version: e.Version, Deleted: e.Type == TypeNone, Type: e.Type, ExpireAt: e.ExpireAt}
-		if !fn(r) {
-			break
 		}
 	}
-	return it.Error()
+	return nil
+}
+
+// DropSlot deletes every record of a slot of database 0, live keys and
+// tombstones alike, without tombstones or watchers' notice: the cluster
+// calls it for slots this node no longer replicates, whose data lives on
+// elsewhere. It holds the store's lock throughout (a slot is small), so
+// no write can slip between listing the slot and deleting it. It returns
+// the number of keys dropped.
+func (s *Store) DropSlot(slot uint16) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.applyLocked(); err != nil {
+		return 0, err
+	}
+	lo := []byte{0, byte(slot >> 8), byte(slot)}
+	it, err := s.pdb.NewIter(&pebble.IterOptions{LowerBound: append(lo, kindMeta), UpperBound: prefixEnd(append(lo, kindMeta))})
+	if err != nil {
+		return 0, err
+	}
+	ks := &s.mu.dbs[0]
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		k := string(it.Key()[keyPrefixLen:])
+		delete(ks.tombs, k)
+		e := ks.entries[k]
+		if e == nil {
+			continue
+		}
+		delete(ks.entries, k)
+		ks.keys.Delete(k)
+		if e.ExpireAt != 0 {
+			ks.expires.Delete(expiry{e.ExpireAt, k})
+		}
+		s.unindexSlot(0, e)
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	tx := &Tx{s: s}
+	tx.wb().DeleteRange(lo, prefixEnd(lo), nil)
+	return n, s.applyLocked()
 }

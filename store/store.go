@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"cairn/zset"
+
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/btree"
 )
@@ -105,6 +107,10 @@ type Store struct {
 	lastSave atomic.Int64 // unix ms of the last SAVE (or open)
 	expired  atomic.Int64 // keys removed by expiry (INFO expired_keys)
 
+	used      atomic.Int64 // estimated dataset bytes (memory.go); changed only under mu
+	maxMemory atomic.Int64 // mirrors mu.mem.MaxMemory for the lock-free check
+	evicted   atomic.Int64 // keys evicted (INFO evicted_keys)
+
 	applied atomic.Uint64 // last batch generation applied to Pebble
 	synced  atomic.Uint64 // last batch generation known synced to disk
 
@@ -117,10 +123,14 @@ type Store struct {
 		clock   hlc // stamps of new versions
 		watched map[watchKey][]*Watch
 		blocked map[watchKey][]*Waiter
-		slots   slotIndex // per-slot key counts and digests of database 0
-		system  system    // ballot promises and hint counts (system.go)
+		slots   slotIndex    // per-slot key counts and digests of database 0
+		system  system       // ballot promises and hint counts (system.go)
+		mem     Memory       // maxmemory settings (memory.go)
+		pool    evictionPool // LRU/LFU eviction candidates (evict.go)
+		nextDB  int          // the database the next random eviction samples
 	}
 	failed atomic.Pointer[error] // first disk write error; set once, makes writes fail
+	events *pebbleEvents         // write stalls and slow disks reported by Pebble (metrics.go)
 }
 
 // keyspace is one logical database. A map serves point lookups (GET and
@@ -134,6 +144,10 @@ type keyspace struct {
 	// mirroring the tombstone records on disk; nil when tombstones are off.
 	// No key is in both entries and tombs.
 	tombs map[string]tombstone
+	// used is the accounted size of this database's keys (memory.go);
+	// zbytes the accounted member bytes of each sorted set in it.
+	used   int64
+	zbytes map[*zset.Set]int64
 }
 
 func (s *Store) newKeyspace() keyspace {
@@ -141,6 +155,7 @@ func (s *Store) newKeyspace() keyspace {
 		entries: make(map[string]*Entry),
 		keys:    btree.NewOrderedG[string](32),
 		expires: btree.NewG(32, expiryLess),
+		zbytes:  make(map[*zset.Set]int64),
 	}
 	if s.opts.Tombstones {
 		ks.tombs = make(map[string]tombstone)
@@ -179,10 +194,12 @@ func Open(opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref() // Pebble holds its own reference
+	events := new(pebbleEvents)
 	popts := &pebble.Options{
-		Cache:        cache,
-		MemTableSize: opts.MemTableSize,
-		Logger:       pebbleLogger{opts.Logger},
+		Cache:         cache,
+		MemTableSize:  opts.MemTableSize,
+		Logger:        pebbleLogger{opts.Logger},
+		EventListener: events.listener(),
 	}
 	pdb, err := pebble.Open(filepath.Join(opts.Dir, "db"), popts)
 	if err != nil {
@@ -194,7 +211,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: cannot open %s (corrupt or unreadable data directory): %w", opts.Dir, err)
 	}
-	s := &Store{opts: opts, pdb: pdb, log: opts.Logger, stop: make(chan struct{})}
+	s := &Store{opts: opts, pdb: pdb, log: opts.Logger, stop: make(chan struct{}), events: events}
 	s.mu.dbs = make([]keyspace, opts.Databases)
 	for i := range s.mu.dbs {
 		s.mu.dbs[i] = s.newKeyspace()
@@ -266,6 +283,7 @@ func (s *Store) load() error {
 				}
 				continue
 			}
+			e.access = uint32(now / 1000)
 			ks.insert(e)
 			s.indexSlot(db, e)
 		} else {
@@ -288,6 +306,7 @@ func (s *Store) load() error {
 			return fmt.Errorf("sorted set %q has no members", bad.key)
 		}
 	}
+	s.recountLocked()
 	return nil
 }
 
@@ -550,7 +569,10 @@ func (s *Store) statsLocked() Stats {
 
 // ResetStats zeroes the cumulative counters (CONFIG RESETSTAT). It does not
 // lock, so it is safe inside Update.
-func (s *Store) ResetStats() { s.expired.Store(0) }
+func (s *Store) ResetStats() {
+	s.expired.Store(0)
+	s.evicted.Store(0)
+}
 
 type pebbleLogger struct{ l *slog.Logger }
 

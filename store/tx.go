@@ -65,6 +65,7 @@ func (tx *Tx) Get(key []byte) *Entry {
 		tx.expire(e)
 		return nil
 	}
+	tx.accessed(e)
 	return e
 }
 
@@ -103,6 +104,14 @@ func (tx *Tx) install(key []byte, e *Entry, v Version) {
 		delete(ks.tombs, e.key) // the metadata record below overwrites it on disk
 	}
 	e.Version = v
+	if e.access == 0 { // a new value keeps the key's access data, as Redis's dbOverwrite
+		if old != nil {
+			e.access = old.access
+		} else {
+			e.access = tx.s.initAccessLocked(tx.now)
+		}
+	}
+	tx.account(old, e)
 	tx.s.indexSlot(tx.db, e)
 	ks.entries[e.key] = e
 	if e.ExpireAt != 0 {
@@ -163,6 +172,7 @@ func (tx *Tx) expire(e *Entry) {
 func (tx *Tx) remove(e *Entry, at Version) {
 	ks := tx.ks()
 	tx.capture(unsafeBytes(e.key), e, true)
+	tx.account(e, nil)
 	delete(ks.entries, e.key)
 	ks.keys.Delete(e.key)
 	if e.ExpireAt != 0 {
@@ -246,6 +256,7 @@ func (tx *Tx) Flush() {
 		return
 	}
 	tx.touchAll()
+	tx.s.used.Add(-ks.used)
 	// Every key of db d lies in [d, d 0xff): the slot's high byte is < 0x40.
 	tx.wb().DeleteRange([]byte{byte(tx.db)}, []byte{byte(tx.db), 0xff}, nil)
 	tx.s.changes.Add(int64(len(ks.entries)))
@@ -259,6 +270,7 @@ func (tx *Tx) Flush() {
 func (tx *Tx) FlushAll() {
 	for db := range tx.s.mu.dbs {
 		tx.In(db).touchAll()
+		tx.s.used.Add(-tx.s.mu.dbs[db].used)
 		tx.s.changes.Add(int64(len(tx.s.mu.dbs[db].entries)))
 		tx.s.mu.dbs[db] = tx.s.newKeyspace()
 	}
@@ -281,7 +293,7 @@ func (tx *Tx) Rename(src, dst []byte) bool {
 	}
 	// The value moves: e leaves the index, so the new entry may own e.Str
 	// and e.Z (Put rewrites the members under the new key).
-	ne := &Entry{Type: e.Type, ExpireAt: e.ExpireAt, Str: e.Str, Z: e.Z}
+	ne := &Entry{Type: e.Type, ExpireAt: e.ExpireAt, Str: e.Str, Z: e.Z, access: e.access}
 	tx.remove(e, Version{})
 	tx.Put(dst, ne)
 	return true

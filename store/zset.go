@@ -29,6 +29,9 @@ func (tx *Tx) ZAdd(key, member []byte, score float64) (added bool) {
 		tx.bump(e)
 	}
 	added = e.Z.Add(string(member), score)
+	if added {
+		tx.zchanged(e, len(member), 1)
+	}
 	tx.persistMember(e, member, score)
 	tx.touch(e.key)
 	return added
@@ -42,6 +45,7 @@ func (tx *Tx) ZRem(key, member []byte) bool {
 	if e == nil || e.Z == nil || !e.Z.Remove(unsafeString(member)) {
 		return false
 	}
+	tx.zchanged(e, len(member), -1)
 	if e.Z.Len() == 0 {
 		tx.remove(e, Version{})
 		return true

@@ -20,6 +20,8 @@ var allowedImports = map[string][]string{
 	"cairn/examples/leaderboard": {},
 	"cairn/scripts/scaniter":     {},
 	"cairn/scripts/clusterbench": {},
+	"cairn/scripts/plotmetrics":  {},
+	"cairn/scripts/zipfhit":      {},
 }
 
 func TestImportDirection(t *testing.T) {
