@@ -403,11 +403,11 @@ func TestPeers_pipelines(t *testing.T) {
 	}
 }
 
-func TestPeers_poolGrowsToFour(t *testing.T) {
+func TestPeers_poolGrowsToItsBound(t *testing.T) {
 	checkLeaks(t)
 	s := startPeerServer(t, 0)
 	p := newTestPeers(t, nil)
-	const calls = 10
+	const calls = peerPoolSize + 6
 	var wg sync.WaitGroup
 	errs := make(chan error, calls)
 	for i := range calls {
@@ -426,8 +426,8 @@ func TestPeers_poolGrowsToFour(t *testing.T) {
 	}
 	// Every call stays unanswered until release, so each new call finds
 	// all connections busy and the pool grows to its bound.
-	eventually(t, "a HOLD on 4 connections", func() error {
-		if n := s.received("HOLD"); n < 4 {
+	eventually(t, "a HOLD on every pooled connection", func() error {
+		if n := s.received("HOLD"); n < peerPoolSize {
 			return fmt.Errorf("%d HOLDs received", n)
 		}
 		return nil

@@ -77,6 +77,7 @@ func main() {
 	}
 
 	var ops, errs, stale atomic.Int64
+	var firstErr atomic.Value
 	lat := make([][]time.Duration, *clients)
 	var wg sync.WaitGroup
 	stop := time.Now().Add(*dur)
@@ -85,6 +86,19 @@ func main() {
 		go func() {
 			defer wg.Done()
 			c := pick(w)
+			var own *redis.Conn // rw: one connection, as read-your-writes is per connection
+			if *op == "rw" {
+				cl, ok := c.(*redis.Client)
+				if !ok {
+					fmt.Fprintln(os.Stderr, "-op rw needs plain clients (no -direct)")
+					os.Exit(2)
+				}
+				own = cl.Conn()
+				defer own.Close()
+				if *level != "" {
+					must(own.Do(ctx, "CONSISTENCY", *level).Err())
+				}
+			}
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			seq := 0
 			for time.Now().Before(stop) {
@@ -107,10 +121,10 @@ func main() {
 					seq++
 					v := strconv.Itoa(w) + ":" + strconv.Itoa(seq)
 					k = "bench:rw:" + strconv.Itoa(w) + ":" + strconv.Itoa(i%64)
-					if err = c.Set(ctx, k, v, 0).Err(); err == nil {
+					if err = own.Set(ctx, k, v, 0).Err(); err == nil {
 						t0 = time.Now() // time the read only
 						var got string
-						got, err = c.Get(ctx, k).Result()
+						got, err = own.Get(ctx, k).Result()
 						if err == nil && got != v {
 							stale.Add(1)
 						}
@@ -121,6 +135,7 @@ func main() {
 				}
 				if err != nil {
 					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
 				lat[w] = append(lat[w], time.Since(t0))
@@ -144,6 +159,9 @@ func main() {
 		*op, *level, *direct, *clients, float64(ops.Load())/dur.Seconds(), q(0.50), q(0.99), errs.Load())
 	if *op == "rw" {
 		fmt.Printf(" stale_reads=%d", stale.Load())
+	}
+	if e := firstErr.Load(); e != nil {
+		fmt.Printf(" first_error=%q", e)
 	}
 	fmt.Println()
 }
