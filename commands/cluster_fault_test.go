@@ -814,7 +814,13 @@ func TestClusterFault_CrossSlot(t *testing.T) {
 	if cluster.KeySlot([]byte("xs:z1")) == cluster.KeySlot([]byte("xs:z2")) {
 		t.Fatal("the sorted sets share a slot")
 	}
-	faultExpect(t, c.ZUnionStore(ctx, "xs:z1", &redis.ZStore{Keys: []string{"xs:z1", "xs:z2"}}).Err(), "CROSSSLOT", "ZUNIONSTORE over two slots")
+	if n, err := c.ZUnionStore(ctx, "xs:z1", &redis.ZStore{Keys: []string{"xs:z1", "xs:z2"}}).Result(); err != nil || n != 1 {
+		t.Fatalf("ZUNIONSTORE over two slots = %d, %v; want 1", n, err)
+	}
+	if got, err := c.ZScore(ctx, "xs:z1", "a").Result(); err != nil || got != 2 {
+		t.Fatalf("ZSCORE after ZUNIONSTORE over two slots = %v, %v; want 2", got, err)
+	}
+	faultExpect(t, c.ZRangeStore(ctx, "xs:z2", redis.ZRangeArgs{Key: "xs:z1", Start: 0, Stop: -1}).Err(), "CROSSSLOT", "ZRANGESTORE over two slots")
 
 	// A transaction within one slot, through a node that is not its primary.
 	v := tc.Nodes[0].Cluster.View()

@@ -39,6 +39,11 @@ type Ctx struct {
 	// blk is set while a blocking command runs outside EXEC: its handler
 	// may then wait for its keys instead of replying (blocking.go).
 	blk *blocker
+	// zsrc and zdst are set when a sorted-set operation's keys span cluster
+	// slots: its inputs were gathered from their nodes, and its result is
+	// stored by the caller (cluster_zsetops.go).
+	zsrc map[string]*store.Entry
+	zdst *zstoreResult
 }
 
 // Session is the command layer's per-connection state.

@@ -54,6 +54,10 @@ func (s *Server) callCluster(ctx *Ctx) {
 			s.scatter(ctx, pos, split)
 			return
 		}
+		if crossSlotZsetOps[spec.fullName] {
+			s.splitZsetOp(ctx, pos) // cluster_zsetops.go
+			return
+		}
 		ctx.W.Error(errCrossSlot)
 		return
 	}

@@ -301,7 +301,7 @@ func zsetOp(c *Ctx, dst []byte, numIdx int, op setOp, cardOnly bool) {
 	srcs := make([]opSource, n)
 	for i := range srcs {
 		srcs[i].weight = 1
-		e := c.Tx.Get(args[numIdx+1+i])
+		e := c.zsetSource(args[numIdx+1+i])
 		if e == nil {
 			continue
 		}
@@ -372,7 +372,7 @@ func zsetOp(c *Ctx, dst []byte, numIdx int, op setOp, cardOnly bool) {
 	switch {
 	case dst != nil:
 		if len(res) == 0 {
-			c.Tx.Delete(dst)
+			c.zsetStore(dst, nil)
 			c.W.Int(0)
 			return
 		}
@@ -380,12 +380,34 @@ func zsetOp(c *Ctx, dst []byte, numIdx int, op setOp, cardOnly bool) {
 		for _, r := range res {
 			z.Add(r.member, r.score)
 		}
-		c.Tx.Put(dst, &store.Entry{Type: store.TypeZSet, Z: z})
+		c.zsetStore(dst, z)
 		c.W.Int(int64(z.Len()))
 	case cardOnly:
 		c.W.Int(card)
 	default:
 		writeScored(c, res, withScores)
+	}
+}
+
+// zsetSource is a set operation's input key: from the store, or, for a
+// cluster command whose keys span slots, as gathered from their nodes.
+func (c *Ctx) zsetSource(key []byte) *store.Entry {
+	if c.zsrc != nil {
+		return c.zsrc[string(key)]
+	}
+	return c.Tx.Get(key)
+}
+
+// zsetStore stores a set operation's result (nil: delete dst), or hands
+// it to the cluster command that gathered the inputs.
+func (c *Ctx) zsetStore(dst []byte, z *zset.Set) {
+	switch {
+	case c.zdst != nil:
+		*c.zdst = zstoreResult{set: z, done: true}
+	case z == nil:
+		c.Tx.Delete(dst)
+	default:
+		c.Tx.Put(dst, &store.Entry{Type: store.TypeZSet, Z: z})
 	}
 }
 
