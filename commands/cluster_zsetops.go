@@ -100,14 +100,13 @@ func (s *Server) replaceZset(ctx *Ctx, dst []byte, z *zset.Set) []byte {
 		})
 		cmds = append(cmds, add)
 	}
-	sub := &Ctx{Conn: ctx.Conn, Srv: s, Start: ctx.Start, Sess: &Session{level: ctx.Sess.level, inMulti: true}}
+	var queue []queued
 	for _, args := range cmds {
-		sub.Sess.queue = append(sub.Sess.queue, queued{spec: s.table.Lookup(args), args: args})
+		queue = append(queue, queued{spec: s.table.Lookup(args), args: args})
 	}
 	w := resp.NewWriter()
-	sub.W = w
-	sub.Spec = s.table.byName["exec"]
-	s.execCluster(sub)
+	sub := &Ctx{W: w, Conn: ctx.Conn, Srv: s, Start: ctx.Start, Spec: s.table.byName["exec"], Sess: &Session{level: ctx.Sess.level}}
+	s.execCluster(sub, queue)
 	ctx.Sess.wrote(sub.Sess.ack)
 	v, _, err := resp.ParseReply(w.Buffered())
 	if err != nil || v.Kind != '*' {

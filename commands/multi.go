@@ -33,10 +33,6 @@ func (sess *Session) resetMulti() {
 }
 
 func cmdExec(c *Ctx) {
-	if c.Srv.cluster != nil {
-		c.Srv.execCluster(c) // route.go
-		return
-	}
 	sess := c.Sess
 	if !sess.inMulti {
 		c.W.Error(errExecNoMulti)
@@ -50,6 +46,10 @@ func cmdExec(c *Ctx) {
 		return
 	}
 	sess.inMulti = false // queued commands run now, not queue again
+	if c.Srv.cluster != nil {
+		c.Srv.execCluster(c, queue) // route.go
+		return
+	}
 	mark := c.W.Len()
 	t, err := c.Srv.store.Update(c.Conn.DB(), func(tx *store.Tx) {
 		if sess.watch.Watching() && tx.Dirty(&sess.watch) {

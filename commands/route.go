@@ -370,22 +370,12 @@ func decodeCommands(b []byte) ([][][]byte, error) {
 	return out, nil
 }
 
-// execCluster runs EXEC in cluster mode: the queued commands run together
-// on the node serving their slot (all keys of a transaction must share
-// one slot; the dispatcher refused others when queueing).
-func (s *Server) execCluster(ctx *Ctx) {
+// execCluster runs a transaction's queue in cluster mode (EXEC has checked
+// it): the queued commands run together on the node serving their slot
+// (all keys of a transaction must share one slot; the dispatcher refused
+// others when queueing).
+func (s *Server) execCluster(ctx *Ctx, queue []queued) {
 	sess := ctx.Sess
-	if !sess.inMulti {
-		ctx.W.Error(errExecNoMulti)
-		return
-	}
-	queue, dirty := sess.queue, sess.dirty
-	defer sess.resetMulti()
-	if dirty {
-		ctx.W.Error(errExecAbort)
-		return
-	}
-	sess.inMulti = false
 	var keys [][]byte
 	write := false
 	for _, q := range queue {
