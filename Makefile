@@ -2,12 +2,13 @@
 #   make run    build and start a single node (data in ./data, port 6379)
 #   make cluster  build and run a local 3-node cluster in the foreground (ports 7001-7003, ./data/<port>)
 #   make test   install test dependencies, then vet, format check and every test with -race
+#   make crash  50 rounds of kill -9 under concurrent writers (make test runs 5), then the store crash tests
 
 GO      ?= go
 BIN     := bin/cairn
 ARGS    ?=
 
-.PHONY: run cluster build test deps vet fmt-check unit bench fuzz clean
+.PHONY: run cluster build test crash deps vet fmt-check unit bench fuzz clean
 
 run: build
 	./$(BIN) --dir ./data $(ARGS)
@@ -32,6 +33,12 @@ fmt-check:
 # also turns on the invariants checks).
 test: deps vet fmt-check
 	CI=$${CI:-} $(GO) test -race -count=1 -timeout 15m ./...
+
+# Crash tests at length: the kill -9 loop (appendfsync always) for 50 rounds,
+# Pebble's crash-simulating filesystem and injected disk errors.
+crash:
+	$(GO) test -v -count=1 -timeout 10m -run 'TestCrash_' ./commands -args -crash.rounds 50
+	$(GO) test -v -count=1 -timeout 10m -run 'TestCrash_' ./store
 
 # Short fuzzing of the request reader (the corpus itself runs in make test).
 fuzz:

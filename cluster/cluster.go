@@ -72,7 +72,8 @@ type Cluster struct {
 
 	inflight    inflight
 	stats       counters
-	ringChanged atomic.Int64  // unix ns of the last ring change seen (0: none since start)
+	ringChanged atomic.Int64  // unix ns of the last ring change seen, or of the start
+	leaving     atomic.Bool   // Leave was called: hold no slot any more
 	kick        chan struct{} // wakes the primary loop
 	stop        chan struct{}
 	// bg is cancelled by Close: it bounds the peer calls of background work.
@@ -153,6 +154,29 @@ func Start(o Options) (*Cluster, error) {
 	go c.primaryLoop()
 	go c.repairLoop()
 	return c, nil
+}
+
+// leaveGrace is how long Leave waits, after leaving the gossip, for the
+// other nodes to notice before the node stops answering.
+const leaveGrace = time.Second
+
+// Leave hands this node's slots over before a clean shutdown: it stops
+// serving as a primary (requests get TRYAGAIN: nothing applied), waits for
+// the writes in flight to be acknowledged, leaves the gossip so the other
+// nodes take its slots over, and gives them leaveGrace to notice, during
+// which requests still reaching it get TRYAGAIN rather than a closed
+// connection. Close must still be called.
+func (c *Cluster) Leave() {
+	c.leaving.Store(true)
+	for s := range c.held {
+		c.held[s].Store(0)
+	}
+	deadline := time.Now().Add(2 * c.opts.ReplicationTimeout)
+	for c.inflight.len() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.ml.Close()
+	time.Sleep(leaveGrace)
 }
 
 // Close leaves the cluster and stops background work. The store stays open.

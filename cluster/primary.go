@@ -40,6 +40,9 @@ func (c *Cluster) primaryLoop() {
 // settlePrimaries releases slots this node is no longer primary of and
 // acquires the ones it should hold.
 func (c *Cluster) settlePrimaries(tried []uint64) {
+	if c.leaving.Load() {
+		return
+	}
 	v := c.View()
 	var want []uint16
 	for s := range store.SlotCount {
@@ -173,7 +176,7 @@ func (c *Cluster) acquire(v *View, slots []uint16, tried []uint64) {
 				break
 			}
 		}
-		if ok {
+		if ok && !c.leaving.Load() {
 			c.held[slot].Store(bs[i].Ballot.N)
 			c.fresh[slot].Store(true)
 			acquired++

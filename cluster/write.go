@@ -105,6 +105,9 @@ func (c *Cluster) Write(ctx context.Context, e Exec) (store.Ticket, []Written, e
 // slot's replicas are alive to elect a primary, TRYAGAIN while one is being
 // elected.
 func (c *Cluster) holding(v *View, slot uint16, live int) (uint64, error) {
+	if c.leaving.Load() {
+		return 0, ErrTryAgain
+	}
 	if b := c.held[slot].Load(); b != 0 {
 		return b, nil
 	}
@@ -304,6 +307,13 @@ func (f *inflight) busy(db int, keys [][]byte) []bool {
 		out[i] = f.keys[inflightKey{db, string(k)}] != nil
 	}
 	return out
+}
+
+// len is the number of keys with a write in flight.
+func (f *inflight) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.keys)
 }
 
 // remove forgets pw for the keys it is still the latest write of.

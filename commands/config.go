@@ -95,6 +95,11 @@ func NewConfig() *Config {
 		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.slow.maxLen.Store(n) }}, "128")
 	c.add(&param{name: "latency-monitor-threshold", mutable: true, check: intRange(0, 1<<63-1),
 		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.latency.threshold.Store(n) }}, "0")
+	// client-output-buffer-limit: the normal class bounds the replies a client leaves
+	// unwritten (resp.Conn.write); Cairn's default differs from Redis (outputlimit.go).
+	c.add(&param{name: "client-output-buffer-limit", mutable: true,
+		check: func(v string) (string, string) { return parseOutputLimits(c.Get("client-output-buffer-limit"), v) },
+		apply: func(s *Server, v string) { s.wire.SetOutputLimit(normalOutputLimit(v)) }}, defaultOutputLimits)
 	fixed("metrics-addr", "") // host:port of the Prometheus /metrics endpoint; "" = off (metrics.go)
 	c.add(&param{name: "loglevel", mutable: true, check: oneOf("debug", "verbose", "notice", "warning"),
 		apply: func(_ *Server, v string) { c.level.Set(slogLevel(v)) }}, "notice")

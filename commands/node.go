@@ -265,6 +265,9 @@ func (n *Node) Close() error {
 		if n.metrics != nil { // first: a scrape reads the store
 			n.metrics.close()
 		}
+		if n.Cluster != nil {
+			n.Cluster.Leave() // hand the slots over before connections close
+		}
 		if n.Wire != nil {
 			n.Wire.Close()
 		}

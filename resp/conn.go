@@ -1,7 +1,10 @@
 package resp
 
 import (
+	"errors"
+	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -39,6 +42,7 @@ type Conn struct {
 	// requires authentication (Server.SetAuthRequired).
 	authenticated atomic.Bool
 	closing       bool          // owner only: close after the pending replies are written
+	writeDeadline time.Time     // owner only: the socket's write deadline (zero: none); see write
 	done          chan struct{} // closed by Close, once (closeOnce)
 	closeOnce     sync.Once
 
@@ -220,13 +224,77 @@ func (c *Conn) Flush() error {
 	if c.W.Len() == 0 {
 		return nil
 	}
-	n, err := c.nc.Write(c.W.buf)
-	c.srv.stats.outputBytes.Add(int64(n))
+	err := c.write(c.W.buf)
 	c.W.Reset()
 	if cap(c.W.buf) > maxIdleWriterCap {
 		c.W.buf = nil // do not pin a huge reply buffer on an idle client
 	}
 	return err
+}
+
+// errOutputLimit ends a connection closed for its output buffer limit.
+var errOutputLimit = errors.New("resp: client output buffer limit reached")
+
+// write sends buf, the replies produced since the last flush, under the
+// server's OutputLimit (Redis checkClientOutputBufferLimits, normal class).
+// Owner only.
+//
+// A connection's goroutine does not read or run commands while it writes,
+// so a client's pending output (Redis's output buffer) is the part of buf
+// the kernel has not accepted yet: at most FlushAt plus the last command's
+// reply, however many commands the client pipelines without reading. At or
+// over Hard the client is closed at once. At or over Soft, the kernel must
+// accept enough of buf to bring it under Soft within SoftSeconds, or the
+// client is closed: a write deadline, between SoftSeconds and one second
+// more after the client went over (Redis closes when elapsed > seconds, in
+// whole seconds). A timed-out write is never resumed (a TLS stream is
+// unusable after one), so the deadline is the moment of the close.
+func (c *Conn) write(buf []byte) error {
+	lim := c.srv.outputLimit.Load()
+	if lim.Hard > 0 && int64(len(buf)) >= lim.Hard {
+		return c.overOutputLimit(int64(len(buf)))
+	}
+	if lim.Soft > 0 && int64(len(buf)) >= lim.Soft {
+		over := len(buf) - int(lim.Soft) + 1 // written, pending drops under Soft
+		c.setWriteDeadline(time.Now().Add(lim.SoftSeconds))
+		n, err := c.nc.Write(buf[:over])
+		c.srv.stats.outputBytes.Add(int64(n))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return c.overOutputLimit(int64(len(buf) - n))
+		}
+		if err != nil || over == len(buf) {
+			return err // the deadline stays for the next flush to reuse
+		}
+		buf = buf[over:]
+	}
+	if !c.writeDeadline.IsZero() {
+		c.nc.SetWriteDeadline(time.Time{})
+		c.writeDeadline = time.Time{}
+	}
+	n, err := c.nc.Write(buf)
+	c.srv.stats.outputBytes.Add(int64(n))
+	return err
+}
+
+// setWriteDeadline makes the socket's write deadline fall in [at, at+1s],
+// moving it only when it is outside: at most once a second on a busy
+// connection, instead of twice per flush.
+func (c *Conn) setWriteDeadline(at time.Time) {
+	if c.writeDeadline.Before(at) || c.writeDeadline.After(at.Add(time.Second)) {
+		c.writeDeadline = at.Add(time.Second)
+		c.nc.SetWriteDeadline(c.writeDeadline)
+	}
+}
+
+// overOutputLimit logs, as Redis does, that the client is closed for its
+// output buffer limit, with pending bytes unwritten; the caller's error
+// ends the connection.
+func (c *Conn) overOutputLimit(pending int64) error {
+	c.srv.log.Warn(fmt.Sprintf("Client id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d db=%d omem=%d cmd=%s user=%s "+
+		"scheduled to be closed ASAP for overcoming of output buffer limits.",
+		c.id, c.RemoteAddr(), c.LocalAddr(), c.FD(), c.Name(), int64(time.Since(c.created).Seconds()),
+		int64(c.Idle().Seconds()), c.DB(), pending, c.LastCmd(), c.User()))
+	return errOutputLimit
 }
 
 // DeniedProtectedMode is Redis 7.0's reply to a non-loopback client while

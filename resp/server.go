@@ -61,6 +61,9 @@ type Server struct {
 	// SetProtected).
 	authRequired, protected atomic.Bool
 	draining                atomic.Bool // Close: connections finish their commands and exit
+	// outputLimit bounds the replies a client leaves unwritten (Conn.write);
+	// never nil (NewServer stores the zero limit), replaced whole by SetOutputLimit.
+	outputLimit atomic.Pointer[OutputLimit]
 
 	mu struct {
 		sync.Mutex
@@ -84,6 +87,7 @@ func NewServer(opts Options, h Handler) *Server {
 	s := &Server{opts: opts, handler: h, log: opts.Logger}
 	s.SetMaxClients(opts.MaxClients)
 	s.SetIdleTimeout(opts.IdleTimeout)
+	s.SetOutputLimit(OutputLimit{})
 	s.mu.conns = make(map[uint64]*Conn)
 	return s
 }
@@ -282,6 +286,22 @@ func (s *Server) SetMaxClients(n int) { s.maxClients.Store(int64(n)) }
 
 // SetIdleTimeout changes the idle timeout (CONFIG SET timeout); 0 = never.
 func (s *Server) SetIdleTimeout(d time.Duration) { s.idleTimeout.Store(int64(d)) }
+
+// OutputLimit is the normal class of client-output-buffer-limit: how many
+// reply bytes a client may leave unwritten (see Conn.write). Zero fields
+// mean no limit.
+type OutputLimit struct {
+	// Hard closes a client at once when its pending output reaches it.
+	Hard int64
+	// Soft closes a client whose pending output stays at or above it for
+	// more than SoftSeconds.
+	Soft        int64
+	SoftSeconds time.Duration
+}
+
+// SetOutputLimit changes the output limit; it applies from each
+// connection's next flush (CONFIG SET client-output-buffer-limit).
+func (s *Server) SetOutputLimit(l OutputLimit) { s.outputLimit.Store(&l) }
 
 // SetAuthRequired tells the server whether clients must authenticate
 // (the default user has a password or is off); connections accepted while

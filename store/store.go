@@ -27,6 +27,7 @@ import (
 	"cairn/zset"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/google/btree"
 )
 
@@ -85,6 +86,10 @@ type Options struct {
 	Tombstones     bool
 	TombstoneGrace time.Duration
 	Logger         *slog.Logger
+	// FS is the filesystem Pebble and SAVE use (default: the operating
+	// system's). Tests pass an in-memory filesystem that simulates crashes
+	// or one that injects disk errors.
+	FS vfs.FS
 }
 
 // ErrLocked means another process has the data directory open.
@@ -189,17 +194,22 @@ func Open(opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	if opts.FS == nil {
+		opts.FS = vfs.Default
+	}
+	if err := makeDurableDir(opts.FS, filepath.Join(opts.Dir, "db")); err != nil {
 		return nil, err
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref() // Pebble holds its own reference
 	events := new(pebbleEvents)
+	s := &Store{opts: opts, log: opts.Logger, stop: make(chan struct{}), events: events}
 	popts := &pebble.Options{
 		Cache:         cache,
 		MemTableSize:  opts.MemTableSize,
-		Logger:        pebbleLogger{opts.Logger},
+		Logger:        pebbleLogger{opts.Logger, s},
 		EventListener: events.listener(),
+		FS:            opts.FS,
 	}
 	pdb, err := pebble.Open(filepath.Join(opts.Dir, "db"), popts)
 	if err != nil {
@@ -211,7 +221,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: cannot open %s (corrupt or unreadable data directory): %w", opts.Dir, err)
 	}
-	s := &Store{opts: opts, pdb: pdb, log: opts.Logger, stop: make(chan struct{}), events: events}
+	s.pdb = pdb
 	s.mu.dbs = make([]keyspace, opts.Databases)
 	for i := range s.mu.dbs {
 		s.mu.dbs[i] = s.newKeyspace()
@@ -232,6 +242,31 @@ func Open(opts Options) (*Store, error) {
 		go s.syncLoop()
 	}
 	return s, nil
+}
+
+// makeDurableDir creates dir and its missing parents and syncs the parent
+// of each one it created, so that a crash right after the first Open
+// cannot lose the directory entries (Pebble syncs only inside its own
+// directory).
+func makeDurableDir(fs vfs.FS, dir string) error {
+	if _, err := fs.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := makeDurableDir(fs, parent); err != nil {
+			return err
+		}
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	d, err := fs.OpenDir(parent)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func isLockErr(err error) bool {
@@ -433,6 +468,8 @@ func (s *Store) syncWAL() error {
 	upTo := s.applied.Load()
 	if err := s.pdb.LogData(nil, pebble.Sync); err != nil {
 		s.fail(err)
+	}
+	if s.failed.Load() != nil { // a failed sync reaches Fatalf, not err
 		return ErrWriteFailed
 	}
 	for {
@@ -461,6 +498,8 @@ func (s *Store) applyLocked() error {
 	b.Close()
 	if err != nil {
 		s.fail(err)
+	}
+	if s.failed.Load() != nil { // also set by a commit error Pebble reported to Fatalf
 		return ErrWriteFailed
 	}
 	s.applied.Store(gen)
@@ -511,16 +550,17 @@ func (s *Store) Save() error {
 	if err := s.flush(); err != nil {
 		return err
 	}
+	fs := s.opts.FS
 	tmp := filepath.Join(s.opts.Dir, fmt.Sprintf("snapshot.tmp-%d", time.Now().UnixNano()))
 	if err := s.pdb.Checkpoint(tmp, pebble.WithFlushedWAL()); err != nil {
-		os.RemoveAll(tmp)
+		fs.RemoveAll(tmp)
 		return err
 	}
 	final := filepath.Join(s.opts.Dir, "snapshot")
-	if err := os.RemoveAll(final); err != nil {
+	if err := fs.RemoveAll(final); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := fs.Rename(tmp, final); err != nil {
 		return err
 	}
 	s.changes.Store(0)
@@ -574,7 +614,12 @@ func (s *Store) ResetStats() {
 	s.evicted.Store(0)
 }
 
-type pebbleLogger struct{ l *slog.Logger }
+// pebbleLogger routes Pebble's log to the store's logger. s is the store
+// whose Pebble logs through it.
+type pebbleLogger struct {
+	l *slog.Logger
+	s *Store
+}
 
 func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
@@ -582,7 +627,18 @@ func (p pebbleLogger) Infof(format string, args ...any) {
 func (p pebbleLogger) Errorf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
+
+// Fatalf reports an error Pebble does not continue from. A failed commit
+// (the write-ahead log could not be written or synced) marks the store
+// failed instead of exiting: Pebble then returns from the commit as if it
+// had succeeded, so applyLocked and syncWAL check the mark, the write is
+// never acknowledged, later writes are refused (MISCONF) and reads go on
+// from memory. Any other fatal error exits, as Pebble expects.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	if strings.HasPrefix(format, "pebble: fatal commit error") {
+		p.s.fail(fmt.Errorf(format, args...))
+		return
+	}
 	os.Exit(1)
 }

@@ -8,6 +8,10 @@
 // '#' comments); command-line options override it. Every setting CONFIG GET
 // lists is accepted (port, bind, dir, appendfsync, databases, maxclients,
 // timeout, loglevel, ...).
+//
+//	cairn check [--databases N] <dir>
+//
+// verifies a data directory offline without modifying it.
 package main
 
 import (
@@ -23,6 +27,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "check" { // cairn check <dir>: offline verification (check.go)
+		os.Exit(runCheck(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg := commands.NewConfig()
 	if err := configure(cfg, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "cairn:", err)
