@@ -362,7 +362,7 @@ func (s *Server) scatter(ctx *Ctx, pos []int, kind splitKind) {
 			sub.Tx = tx
 			s.run(sub)
 		}
-		s.execSlot(sub, g.slot, keys, ctx.Spec.Flags&Write != 0, run, func() []byte { return resp.AppendCommand(nil, args...) })
+		s.execSlot(sub, g.slot, keys, writes(ctx.Spec), run, func() []byte { return resp.AppendCommand(nil, args...) })
 		v, _, err := resp.ParseReply(w.Buffered())
 		if err != nil || v.Kind == '-' {
 			ctx.W.Raw(w.Buffered())

@@ -59,6 +59,7 @@ type Session struct {
 	peer    bool               // the connection is a cluster peer's (CAIRN.PEER)
 	own     ownWrites          // this connection's writes, for READYOURWRITES (route.go)
 	user    *userRef           // the ACL user after AUTH; nil = default (aclcmd.go)
+	sub     *subscriber        // Pub/Sub subscriptions; nil before the first (pubsub.go)
 }
 
 type queued struct {
@@ -88,7 +89,8 @@ type Server struct {
 	// cluster is this node's cluster membership and coordinator; nil on a
 	// single node. Set once by StartNode before serving.
 	cluster *cluster.Cluster
-	acl     *aclState // users, permissions and the ACL log (acl.go)
+	acl     *aclState   // users, permissions and the ACL log (acl.go)
+	pubsub  pubsubState // channel and pattern subscriptions (pubsub.go)
 	// rywLocal and rywForwarded count READYOURWRITES reads served by this
 	// node and sent to the slot primary because this replica was behind.
 	rywLocal, rywForwarded atomic.Int64
@@ -158,6 +160,9 @@ func (sess *Session) wrote(t store.Ticket) {
 func (s *Server) Closed(c *resp.Conn) {
 	if sess, ok := c.Session.(*Session); ok {
 		s.store.Unwatch(&sess.watch)
+		if sess.sub != nil {
+			s.pubsub.dropAll(sess.sub)
+		}
 	}
 }
 
@@ -183,6 +188,9 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 	if s.oomRejects(sess, spec, time.Now().UnixMilli()) {
 		spec.stats.rejected.Add(1)
 		s.reject(c, sess, errOOM)
+		return
+	}
+	if s.subscribeModeGate(c, sess, spec, args) { // RESP2 subscribe mode (pubsub.go)
 		return
 	}
 	if sess.inMulti && !runsInMulti(spec) {

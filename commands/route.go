@@ -74,7 +74,7 @@ func (s *Server) execOne(ctx *Ctx, slot uint16, keys [][]byte) {
 		ctx.Tx = tx
 		s.run(ctx)
 	}
-	s.execSlot(ctx, slot, keys, ctx.Spec.Flags&Write != 0, run, func() []byte {
+	s.execSlot(ctx, slot, keys, writes(ctx.Spec), run, func() []byte {
 		return resp.AppendCommand(nil, ctx.Args...)
 	})
 }
@@ -129,6 +129,11 @@ func (s *Server) callLocal(ctx *Ctx) {
 	}
 	ctx.Sess.wrote(t)
 }
+
+// writes reports whether a command may write, so that in a cluster it runs
+// on its slot's primary with its changes replicated: write commands, and
+// scripts (flagged may-replicate as in Redis), which can call them.
+func writes(spec *Spec) bool { return spec.Flags&(Write|MayReplicate) != 0 }
 
 // keysSlot returns the slot of keys and whether they all share it.
 func keysSlot(keys [][]byte) (uint16, bool) {
@@ -312,11 +317,11 @@ func (s *Server) execForwarded(ctx *Ctx, tx bool) {
 	if tx {
 		for _, q := range ctx.Sess.queue {
 			keys = appendKeys(keys, q.spec, q.args)
-			write = write || q.spec.Flags&Write != 0
+			write = write || writes(q.spec)
 		}
 	} else {
 		keys = appendKeys(nil, ctx.Spec, ctx.Args)
-		write = ctx.Spec.Flags&Write != 0
+		write = writes(ctx.Spec)
 	}
 	if len(keys) == 0 {
 		ctx.W.Error("ERR command cannot be forwarded")
@@ -380,7 +385,7 @@ func (s *Server) execCluster(ctx *Ctx, queue []queued) {
 	write := false
 	for _, q := range queue {
 		keys = appendKeys(keys, q.spec, q.args)
-		write = write || q.spec.Flags&Write != 0
+		write = write || writes(q.spec)
 	}
 	run := func(t *store.Tx) { s.runQueue(ctx, queue, t) }
 	if len(keys) == 0 {

@@ -22,7 +22,9 @@ func allCommands() []*Spec {
 		zsetCommands,
 		zsetOpsCommands,
 		objectCommands,
+		pubsubCommands,
 		clusterCommands,
+		scriptCommands(),
 		peerCommands(),
 	} {
 		all = append(all, group...)

@@ -42,7 +42,7 @@ type Conn struct {
 	// requires authentication (Server.SetAuthRequired).
 	authenticated atomic.Bool
 	closing       bool          // owner only: close after the pending replies are written
-	writeDeadline time.Time     // owner only: the socket's write deadline (zero: none); see write
+	writeDeadline time.Time     // guarded by writeMu: the socket's write deadline (zero: none); see write
 	done          chan struct{} // closed by Close, once (closeOnce)
 	closeOnce     sync.Once
 
@@ -51,6 +51,12 @@ type Conn struct {
 		name, libName, libVer string
 		user                  string // the ACL user (AUTH); "" means "default"
 	}
+
+	// writeMu serializes writes to the socket: the owner's Flush and the
+	// push writer (push.go) each hold it for a whole write, so frames never
+	// interleave. Lock order: writeMu before push.mu.
+	writeMu sync.Mutex
+	push    pushBox
 }
 
 // ID is the connection's unique id (CLIENT ID).
@@ -214,13 +220,17 @@ func (c *Conn) drain() {
 // does. Safe from any goroutine.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// Flush runs BeforeFlush and writes the buffered replies. Owner only.
+// Flush runs BeforeFlush and writes the buffered replies, followed by the
+// pushes queued since HoldPushes (push.go). Owner only.
 func (c *Conn) Flush() error {
 	if c.BeforeFlush != nil {
 		if err := c.BeforeFlush(); err != nil {
 			return err
 		}
 	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.releasePushesLocked()
 	if c.W.Len() == 0 {
 		return nil
 	}
@@ -237,7 +247,7 @@ var errOutputLimit = errors.New("resp: client output buffer limit reached")
 
 // write sends buf, the replies produced since the last flush, under the
 // server's OutputLimit (Redis checkClientOutputBufferLimits, normal class).
-// Owner only.
+// The caller holds writeMu.
 //
 // A connection's goroutine does not read or run commands while it writes,
 // so a client's pending output (Redis's output buffer) is the part of buf
@@ -314,3 +324,110 @@ func (c *Conn) denied() bool {
 
 // maxIdleWriterCap is the largest reply buffer kept between pipelines.
 const maxIdleWriterCap = 1 << 20
+
+// pushBox queues the out-of-band frames (Pub/Sub messages) that goroutines
+// other than the owner send to a connection.
+//
+// Ownership: any goroutine appends with Push; only the push writer
+// goroutine (writePushes, at most one at a time) and the owner (HoldPushes,
+// Flush) take frames out, each while holding writeMu. A publisher never
+// touches W and never waits for the socket: it only appends under mu.
+type pushBox struct {
+	mu       sync.Mutex
+	buf      []byte // whole frames not yet taken for writing
+	inflight int    // bytes the push writer took and is writing
+	// held is set by HoldPushes and cleared by Flush: the owner has
+	// replies buffered in W that must reach the client before buf.
+	held    bool
+	writing bool // a writePushes goroutine is running
+	dead    bool // over its limit or failed to write: Push drops frames
+}
+
+// Push queues frame, one whole encoded frame, for the client and reports
+// whether it was queued. Safe from any goroutine; it never blocks on the
+// socket. A frame that would make the bytes queued and being written
+// exceed limit (when limit > 0) closes the connection instead: a
+// subscriber that does not read cannot make the server hold unbounded
+// memory (Redis's pubsub client-output-buffer-limit class).
+func (c *Conn) Push(frame []byte, limit int) bool {
+	p := &c.push
+	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		return false
+	}
+	if pending := len(p.buf) + p.inflight; limit > 0 && pending+len(frame) > limit {
+		p.dead, p.buf = true, nil
+		p.mu.Unlock()
+		c.srv.log.Warn(fmt.Sprintf("Client id=%d addr=%s scheduled to be closed ASAP for overcoming of output buffer limits (pubsub, %d bytes pending).",
+			c.id, c.RemoteAddr(), pending))
+		c.Close()
+		return false
+	}
+	p.buf = append(p.buf, frame...)
+	start := !p.held && !p.writing
+	p.writing = p.writing || start
+	p.mu.Unlock()
+	if start {
+		go c.writePushes()
+	}
+	return true
+}
+
+// writePushes writes queued frames until none is left or the owner holds
+// them; it is the push writer, started by Push.
+func (c *Conn) writePushes() {
+	p := &c.push
+	for {
+		c.writeMu.Lock()
+		p.mu.Lock()
+		if len(p.buf) == 0 || p.held || p.dead {
+			p.writing = false
+			p.mu.Unlock()
+			c.writeMu.Unlock()
+			return
+		}
+		buf := p.buf
+		p.buf, p.inflight = nil, len(buf)
+		p.mu.Unlock()
+		err := c.write(buf)
+		c.writeMu.Unlock()
+		p.mu.Lock()
+		p.inflight = 0
+		if err != nil {
+			p.dead, p.buf, p.writing = true, nil, false
+		}
+		p.mu.Unlock()
+		if err != nil {
+			c.Close()
+			return
+		}
+	}
+}
+
+// HoldPushes moves the frames queued so far into W and holds later ones
+// until the next Flush, which writes them after W's replies. A Pub/Sub
+// command calls it before it changes the connection's subscriptions, so
+// that its confirmation reaches the client after the messages published
+// before the change and before those published after. Owner only.
+func (c *Conn) HoldPushes() {
+	c.writeMu.Lock() // waits for a push write in progress: its frames come first
+	p := &c.push
+	p.mu.Lock()
+	c.W.buf = append(c.W.buf, p.buf...)
+	p.buf, p.held = p.buf[:0], true
+	p.mu.Unlock()
+	c.writeMu.Unlock()
+}
+
+// releasePushesLocked appends the frames queued since HoldPushes to W and
+// lets the push writer run again. The caller is the owner holding writeMu.
+func (c *Conn) releasePushesLocked() {
+	p := &c.push
+	p.mu.Lock()
+	if p.held || len(p.buf) > 0 {
+		c.W.buf = append(c.W.buf, p.buf...)
+		p.buf, p.held = p.buf[:0], false
+	}
+	p.mu.Unlock()
+}

@@ -1,0 +1,92 @@
+package commands
+
+import (
+	"fmt"
+	"testing"
+)
+
+// pubsubDiffer drives a subscriber and a publisher connection on each of
+// redis-server and Cairn and compares every frame byte for byte.
+type pubsubDiffer struct {
+	sub, pub *differ
+}
+
+func newPubsubDiffer(t *testing.T, proto int) *pubsubDiffer {
+	r := startRedis(t)
+	n := testNode(t)
+	d := &pubsubDiffer{
+		sub: &differ{t: t, redis: dialRaw(t, r.addr), cairn: dialRaw(t, n.Addr())},
+		pub: &differ{t: t, redis: dialRaw(t, r.addr), cairn: dialRaw(t, n.Addr())},
+	}
+	if proto == 3 {
+		d.sub.redis.do("HELLO", "3") // server details differ: not compared
+		d.sub.cairn.do("HELLO", "3")
+	}
+	return d
+}
+
+// frames reads n more frames on both subscriber connections and compares them.
+func (d *pubsubDiffer) frames(n int) {
+	d.sub.t.Helper()
+	for i := 0; i < n; i++ {
+		want, got := d.sub.redis.reply(), d.sub.cairn.reply()
+		if got != want {
+			d.sub.t.Errorf("frame %d:\n redis: %q\n cairn: %q", i, want, got)
+		}
+	}
+}
+
+func TestPubSub_Diff(t *testing.T) {
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
+			d := newPubsubDiffer(t, proto)
+			s, p := d.sub, d.pub
+
+			s.do("UNSUBSCRIBE") // nothing subscribed: one frame with a null name
+			s.do("PUNSUBSCRIBE")
+			s.do("SUBSCRIBE", "news", "sport")
+			d.frames(1)
+			s.do("SUBSCRIBE", "news") // already subscribed: count unchanged
+			p.do("PUBLISH", "news", "hello")
+			d.frames(1)
+			p.do("PUBLISH", "nobody", "x")
+			s.do("PSUBSCRIBE", "n*", "s?ort")
+			d.frames(1)
+			p.do("PUBLISH", "news", "both") // channel and pattern: 2 receivers
+			d.frames(2)
+			p.do("PUBLISH", "sport", "")
+			d.frames(2)
+			p.doSorted("PUBSUB", "CHANNELS")
+			p.do("PUBSUB", "CHANNELS", "n*")
+			p.do("PUBSUB", "CHANNELS", "zzz")
+			p.do("PUBSUB", "NUMSUB", "news", "sport", "none")
+			p.do("PUBSUB", "NUMSUB")
+			p.do("PUBSUB", "NUMPAT")
+			p.do("PUBSUB", "CHANNELS", "a", "b")
+			p.do("PUBSUB", "NUMPAT", "x")
+
+			if proto == 2 {
+				s.do("GET", "k")
+				s.do("CLIENT", "ID")
+				s.do("PING")
+				s.do("PING", "there")
+			} else {
+				s.do("SET", "k", "v")
+				s.do("GET", "k")
+				s.do("PING")
+			}
+
+			s.do("UNSUBSCRIBE", "news", "nope")
+			d.frames(1)
+			p.do("PUBLISH", "news", "pattern only")
+			d.frames(1)
+			s.do("PUNSUBSCRIBE", "n*", "s?ort")
+			d.frames(1)
+			s.do("UNSUBSCRIBE") // the one left: sport
+			p.do("PUBSUB", "NUMPAT")
+			p.do("PUBSUB", "CHANNELS")
+			s.do("GET", "k") // out of subscribe mode
+			s.do("PING")
+		})
+	}
+}
