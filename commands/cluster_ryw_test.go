@@ -624,3 +624,62 @@ func TestClusterRYW_MultiExec(t *testing.T) {
 	local, forwarded := rywCounts(tc)
 	t.Logf("READYOURWRITES reads served locally: %d, by the primary: %d", local, forwarded)
 }
+
+// TestClusterRYW_Scripts: a script that writes (EVAL) runs on the slot's
+// primary and its versions are remembered; a read-only script (EVAL_RO)
+// after it on the same connection sees the write at READYOURWRITES, while
+// the same pairs at ONE are seen stale (so the check can fail).
+func TestClusterRYW_Scripts(t *testing.T) {
+	tc := startCluster(t, 3)
+	rywLag(tc)
+	const e = 0                            // node 0 lags behind node 2
+	fwd := rywKey(t, tc, "lua-fwd", 2)     // the script's writes run on node 2
+	control := rywKey(t, tc, "lua-one", 2) // for the connection at ONE
+	waitFresh(t, tc, fwd+"k", control+"k")
+	ryw := dialLevel(t, tc.Nodes[e].Addr(), "READYOURWRITES")
+	one := dialLevel(t, tc.Nodes[e].Addr(), "ONE")
+	const set = "redis.call('SET', KEYS[1], ARGV[1]) return 1"
+	const get = "return redis.call('GET', KEYS[1])"
+	round := func(c *rywConn, key string, n int) (stale bool, ok bool) {
+		v := strconv.Itoa(n)
+		vs, err := c.pipeline([]string{"EVAL", set, "1", key, v}, []string{"EVAL_RO", get, "1", key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs[0].Err() != nil {
+			if retryable(vs[0].Err()) {
+				return false, false
+			}
+			t.Fatalf("EVAL: %v", vs[0].Err())
+		}
+		if err := vs[1].Err(); err != nil {
+			if retryable(err) {
+				return false, false
+			}
+			t.Fatalf("EVAL_RO: %v", err)
+		}
+		return string(vs[1].Str) != v, true
+	}
+	stale, oneStale, done := 0, 0, 0
+	for n := 1; n <= 100; n++ {
+		if s, ok := round(ryw, fwd+"k", n); ok {
+			done++
+			if s {
+				stale++
+			}
+		}
+		if s, ok := round(one, control+"k", n); ok && s {
+			oneStale++
+		}
+	}
+	t.Logf("script pairs: %d of %d stale at READYOURWRITES, %d of 100 at ONE", stale, done, oneStale)
+	if done < 50 {
+		t.Fatalf("only %d of 100 script pairs completed", done)
+	}
+	if stale != 0 {
+		t.Errorf("%d read-only scripts at READYOURWRITES missed the connection's write", stale)
+	}
+	if oneStale == 0 {
+		t.Errorf("no read-only script at ONE was stale although replication to node %d lags %v", e, rywDelay)
+	}
+}
