@@ -116,11 +116,13 @@ func cmdDelex(c *Ctx) {
 		c.W.Int(0)
 	case cond == condNone:
 		c.Tx.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 		c.W.Int(1)
 	case e.Type != store.TypeString:
 		c.W.Error(errWrongType)
 	case cond.holds(e, arg):
 		c.Tx.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 		c.W.Int(1)
 	default:
 		c.W.Int(0)
@@ -154,6 +156,7 @@ func cmdDelIfEq(c *Ctx) {
 		c.W.Error(errWrongType)
 	case bytes.Equal(e.Str, c.Args[2]):
 		c.Tx.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 		c.W.Int(1)
 	default:
 		c.W.Int(0)
@@ -201,6 +204,10 @@ func cmdCas(c *Ctx) {
 		c.W.Error(errWrongType)
 	case bytes.Equal(e.Str, c.Args[2]):
 		c.Tx.SetString(key, c.Args[3], at)
+		c.notify(notifyString, "set", key)
+		if at != 0 {
+			c.notify(notifyGeneric, "expire", key)
+		}
 		c.W.Int(1)
 	default:
 		c.W.Int(0)
@@ -219,6 +226,7 @@ func cmdCad(c *Ctx) {
 		c.W.Error(errWrongType)
 	case bytes.Equal(e.Str, c.Args[2]):
 		c.Tx.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 		c.W.Int(1)
 	default:
 		c.W.Int(0)

@@ -61,6 +61,8 @@ func NewConfig() *Config {
 	c.add(&param{name: "lfu-log-factor", mutable: true, check: intRange(0, 1<<31-1), apply: memory}, "10")
 	c.add(&param{name: "lfu-decay-time", mutable: true, check: intRange(0, 1<<31-1), apply: memory}, "1")
 	c.add(&param{name: "cache-size", check: memoryValue}, "33554432")
+	c.add(&param{name: "notify-keyspace-events", mutable: true, check: checkNotifyFlags, // notify.go
+		apply: func(s *Server, v string) { s.setNotifyFlags(v) }}, "")
 	// Cluster mode (docs/cluster.md). join implies cluster-enabled.
 	c.add(&param{name: "cluster-enabled", check: oneOf("yes", "no")}, "no")
 	c.add(&param{name: "cluster-port", check: intRange(0, 65535)}, "0") // gossip port; 0 = port + 10000

@@ -66,6 +66,7 @@ func incrDecr(c *Ctx, incr int64) {
 	value += incr
 	var buf [20]byte
 	c.Tx.SetString(key, strconv.AppendInt(buf[:0], value, 10), expireAt)
+	c.notify(notifyString, "incrby", key)
 	c.W.Int(value)
 }
 
@@ -102,6 +103,7 @@ func cmdIncrByFloat(c *Ctx) {
 	}
 	text := formatLongDouble(sum)
 	c.Tx.SetString(key, text, expireAt)
+	c.notify(notifyString, "incrbyfloat", key)
 	c.W.Bulk(text)
 }
 

@@ -91,6 +91,7 @@ type Server struct {
 	cluster *cluster.Cluster
 	acl     *aclState   // users, permissions and the ACL log (acl.go)
 	pubsub  pubsubState // channel and pattern subscriptions (pubsub.go)
+	notify  notifier    // keyspace notifications (notify.go)
 	// rywLocal and rywForwarded count READYOURWRITES reads served by this
 	// node and sent to the slot primary because this replica was behind.
 	rywLocal, rywForwarded atomic.Int64

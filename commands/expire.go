@@ -66,8 +66,10 @@ func expireGeneric(c *Ctx, name string, base int64, seconds bool) {
 	}
 	if when <= c.Tx.Now() {
 		c.Tx.Delete(c.Args[1])
+		c.notify(notifyGeneric, "del", c.Args[1])
 	} else {
 		c.Tx.SetExpire(c.Args[1], when)
+		c.notify(notifyGeneric, "expire", c.Args[1])
 	}
 	c.W.Int(1)
 }
@@ -142,6 +144,7 @@ func cmdPersist(c *Ctx) {
 		return
 	}
 	c.Tx.SetExpire(c.Args[1], 0)
+	c.notify(notifyGeneric, "persist", c.Args[1])
 	c.W.Int(1)
 }
 

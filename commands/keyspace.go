@@ -11,6 +11,7 @@ func cmdDel(c *Ctx) {
 	var n int64
 	for _, k := range c.Args[1:] {
 		if c.Tx.Delete(k) {
+			c.notify(notifyGeneric, "del", k)
 			n++
 		}
 	}
@@ -64,6 +65,8 @@ func renameGeneric(c *Ctx, nx bool) {
 		return
 	}
 	c.Tx.Rename(src, dst)
+	c.notify(notifyGeneric, "rename_from", src)
+	c.notify(notifyGeneric, "rename_to", dst)
 	if nx {
 		c.W.Int(1)
 	} else {
@@ -122,6 +125,7 @@ func cmdCopy(c *Ctx) {
 		return
 	}
 	c.Tx.Copy(src, to, dst)
+	c.Srv.notifyEvent(dstDB, notifyGeneric, "copy_to", string(dst))
 	c.W.Int(1)
 }
 

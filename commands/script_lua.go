@@ -19,7 +19,8 @@ import (
 //
 // Sandbox: only the base, table, string, math and coroutine libraries are
 // opened, without dofile, loadfile, require, module, print, getfenv and
-// setfenv; io, os, debug and package do not exist. Scripts see a global
+// setfenv, plus Redis's cjson and bit (script_libs.go); io, os, debug and
+// package do not exist. Scripts see a global
 // table that reads through to the interpreter's globals and refuses new
 // globals, and the library tables are read-only views, so no script can
 // leave state behind for the next.
@@ -112,6 +113,7 @@ func newLuaVM() *luaVM {
 	g.RawSetString("pcall", L.NewFunction(vm.pcall))
 	g.RawSetString("error", L.NewFunction(vm.errorFn))
 	g.RawSetString("redis", vm.redisLib())
+	vm.openScriptLibs(g)
 	for _, name := range []string{"string", "table", "math", "coroutine", "redis"} {
 		g.RawSetString(name, vm.readonlyView(g.RawGetString(name).(*lua.LTable)))
 	}

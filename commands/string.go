@@ -183,6 +183,10 @@ func setGeneric(c *Ctx, o stringOpts, at int64, intReply bool) {
 		at = e.ExpireAt
 	}
 	c.Tx.SetString(key, c.Args[2], at)
+	c.notify(notifyString, "set", key)
+	if at != 0 && !o.keepTTL {
+		c.notify(notifyGeneric, "expire", key)
+	}
 	switch {
 	case o.get:
 	case intReply:
@@ -208,6 +212,8 @@ func cmdSetEX(c *Ctx) {
 	}
 	key, val := c.Args[1], c.Args[3]
 	c.Tx.SetString(key, val, at)
+	c.notify(notifyString, "set", key)
+	c.notify(notifyGeneric, "expire", key)
 	c.W.OK()
 }
 
@@ -239,8 +245,14 @@ func cmdGetEx(c *Ctx) {
 	case o.expire != setExpiryNone:
 		// An EXAT/PXAT already past deletes the key (SetExpire does).
 		c.Tx.SetExpire(key, at)
+		if at <= c.Tx.Now() {
+			c.notify(notifyGeneric, "del", key)
+		} else {
+			c.notify(notifyGeneric, "expire", key)
+		}
 	case o.persist && e.ExpireAt != 0:
 		c.Tx.SetExpire(key, 0)
+		c.notify(notifyGeneric, "persist", key)
 	}
 }
 
@@ -255,6 +267,7 @@ func cmdGetDel(c *Ctx) {
 	default:
 		c.W.Bulk(e.Str)
 		c.Tx.Delete(key)
+		c.notify(notifyGeneric, "del", key)
 	}
 }
 
@@ -290,6 +303,7 @@ func cmdMSet(c *Ctx) {
 	}
 	for j := 1; j < len(c.Args); j += 2 {
 		c.Tx.SetString(c.Args[j], c.Args[j+1], 0)
+		c.notify(notifyString, "set", c.Args[j])
 	}
 	if nx {
 		c.W.Int(1)
@@ -314,6 +328,7 @@ func cmdAppend(c *Ctx) {
 	e := c.Tx.Get(key)
 	if e == nil {
 		c.Tx.SetString(key, tail, 0)
+		c.notify(notifyString, "append", key)
 		c.W.Int(int64(len(tail)))
 		return
 	}
@@ -328,6 +343,7 @@ func cmdAppend(c *Ctx) {
 	val := make([]byte, 0, len(e.Str)+len(tail))
 	val = append(append(val, e.Str...), tail...)
 	c.Tx.Put(key, &store.Entry{Type: store.TypeString, ExpireAt: e.ExpireAt, Str: val})
+	c.notify(notifyString, "append", key)
 	c.W.Int(int64(len(val)))
 }
 
@@ -422,6 +438,7 @@ func cmdSetRange(c *Ctx) {
 	copy(buf, old)
 	copy(buf[offset:], val)
 	c.Tx.Put(key, &store.Entry{Type: store.TypeString, ExpireAt: at, Str: buf})
+	c.notify(notifyString, "setrange", key)
 	c.W.Int(size)
 }
 

@@ -154,6 +154,13 @@ func zaddGeneric(c *Ctx, o zaddOpts, first int) {
 			score = s
 		}
 	}
+	if added+updated > 0 {
+		if o.incr {
+			c.notify(notifyZset, "zincr", key)
+		} else {
+			c.notify(notifyZset, "zadd", key)
+		}
+	}
 	switch {
 	case o.incr && processed > 0:
 		c.W.Double(score)
@@ -313,6 +320,9 @@ func cmdZRem(c *Ctx) {
 				n++
 			}
 		}
+	}
+	if n > 0 {
+		c.notifyZsetRemoved("zrem", key)
 	}
 	c.W.Int(n)
 }

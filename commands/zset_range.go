@@ -245,7 +245,9 @@ func cmdZRangeStore(c *Ctx) {
 		lo, hi = q.span(e.Z)
 	}
 	if lo > hi {
-		c.Tx.Delete(dst)
+		if c.Tx.Delete(dst) {
+			c.notify(notifyGeneric, "del", dst)
+		}
 		c.W.Int(0)
 		return
 	}
@@ -255,6 +257,7 @@ func cmdZRangeStore(c *Ctx) {
 		return true
 	})
 	c.Tx.Put(dst, &store.Entry{Type: store.TypeZSet, Z: z})
+	c.notify(notifyZset, "zrangestore", dst)
 	c.W.Int(int64(z.Len()))
 }
 
@@ -305,6 +308,7 @@ func zremrangeGeneric(c *Ctx, by zrangeBy) {
 	n := hi - lo + 1
 	if n == z.Len() {
 		c.Tx.Delete(key)
+		c.notifyZsetRemoved(c.Spec.FullName(), key)
 		c.W.Int(int64(n))
 		return
 	}
@@ -316,5 +320,6 @@ func zremrangeGeneric(c *Ctx, by zrangeBy) {
 	for _, m := range members {
 		c.Tx.ZRem(key, stringBytes(m))
 	}
+	c.notifyZsetRemoved(c.Spec.FullName(), key)
 	c.W.Int(int64(n))
 }

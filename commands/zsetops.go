@@ -107,6 +107,13 @@ func zpop(c *Ctx, key []byte, e *store.Entry, max bool, count int64, emitKey, ne
 		c.W.Double(score)
 		c.Tx.ZRem(key, stringBytes(m)) // deletes key with its last member
 	}
+	if n > 0 {
+		event := "zpopmin"
+		if max {
+			event = "zpopmax"
+		}
+		c.notifyZsetRemoved(event, key)
+	}
 }
 
 // cmdZMPop is ZMPOP numkeys key [key ...] MIN|MAX [COUNT count].
@@ -405,9 +412,12 @@ func (c *Ctx) zsetStore(dst []byte, z *zset.Set) {
 	case c.zdst != nil:
 		*c.zdst = zstoreResult{set: z, done: true}
 	case z == nil:
-		c.Tx.Delete(dst)
+		if c.Tx.Delete(dst) {
+			c.notify(notifyGeneric, "del", dst)
+		}
 	default:
 		c.Tx.Put(dst, &store.Entry{Type: store.TypeZSet, Z: z})
+		c.notify(notifyZset, c.Spec.FullName(), dst)
 	}
 }
 

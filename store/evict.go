@@ -90,6 +90,7 @@ func (s *Store) Evict(now int64) error {
 			}
 			tx.In(db).remove(e, Version{})
 			s.evicted.Add(1)
+			s.removed(db, e.key, Evicted)
 		}
 	}, nil)
 	if err != nil {
@@ -119,6 +120,7 @@ func (s *Store) EvictWith(now int64, eligible func(key string) bool, del func(db
 			return ErrOOM
 		}
 		s.evicted.Add(1)
+		s.removed(db, key, Evicted)
 	}
 	return nil
 }

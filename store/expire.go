@@ -8,6 +8,28 @@ import "time"
 // rounds while a database still has work, releasing the lock in between.
 const expireBatch = 512
 
+// Removal is why the store removed a key on its own.
+type Removal uint8
+
+const (
+	Expired Removal = iota // its TTL passed (lazily or by the active cycle)
+	Evicted                // maxmemory-policy chose it
+)
+
+// SetRemovalHook sets fn to be called for every key the store removes by
+// expiry or eviction (nil: none). fn runs while the store's lock may be
+// held: it must not block and must not call the store.
+func (s *Store) SetRemovalHook(fn func(db int, key string, why Removal)) {
+	s.removalHook.Store(&fn)
+}
+
+// removed calls the removal hook, if any.
+func (s *Store) removed(db int, key string, why Removal) {
+	if fn := s.removalHook.Load(); fn != nil && *fn != nil {
+		(*fn)(db, key, why)
+	}
+}
+
 func (s *Store) expireLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.ExpireInterval)

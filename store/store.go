@@ -116,6 +116,8 @@ type Store struct {
 	maxMemory atomic.Int64 // mirrors mu.mem.MaxMemory for the lock-free check
 	evicted   atomic.Int64 // keys evicted (INFO evicted_keys)
 
+	removalHook atomic.Pointer[func(db int, key string, why Removal)] // expire.go
+
 	applied atomic.Uint64 // last batch generation applied to Pebble
 	synced  atomic.Uint64 // last batch generation known synced to disk
 

@@ -165,6 +165,7 @@ func (tx *Tx) Delete(key []byte) bool {
 func (tx *Tx) expire(e *Entry) {
 	tx.s.expired.Add(1)
 	tx.remove(e, e.Version)
+	tx.s.removed(tx.db, e.key, Expired)
 }
 
 // remove deletes e from the indexes and Pebble. With tombstones on, the
