@@ -263,12 +263,18 @@ func (c *Cluster) wakePrimary() {
 
 // call sends one command to a peer with the request-path timeout.
 func (c *Cluster) call(ctx context.Context, id string, args ...[]byte) (respValue, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.ReplicationTimeout)
+	defer cancel()
+	return c.Call(ctx, id, args...)
+}
+
+// Call sends one command to node id and waits for its reply until ctx
+// ends. An error reply comes back as the error.
+func (c *Cluster) Call(ctx context.Context, id string, args ...[]byte) (respValue, error) {
 	m, ok := c.View().Members[id]
 	if !ok {
 		return respValue{}, fmt.Errorf("cluster: unknown node %s", id)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.ReplicationTimeout)
-	defer cancel()
 	v, err := c.peers.Call(ctx, id, m.Addr, args...)
 	if err == nil {
 		err = v.Err()

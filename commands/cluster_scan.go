@@ -68,18 +68,9 @@ func parseSlotList(b []byte) ([]uint16, bool) {
 
 // peerCall calls node id with the request-path timeout.
 func (s *Server) peerCall(id string, args ...[]byte) (resp.Value, error) {
-	c := s.cluster
-	m, ok := c.View().Members[id]
-	if !ok {
-		return resp.Value{}, cluster.ErrTryAgain
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*c.Timeout())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cluster.Timeout())
 	defer cancel()
-	v, err := c.Peers().Call(ctx, id, m.Addr, args...)
-	if err == nil {
-		err = v.Err()
-	}
-	return v, err
+	return s.cluster.Call(ctx, id, args...)
 }
 
 func clusterDBSize(c *Ctx) {

@@ -186,7 +186,7 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 		s.reject(c, sess, msg)
 		return
 	}
-	if s.oomRejects(sess, spec, time.Now().UnixMilli()) {
+	if s.oomRejects(sess, spec) {
 		spec.stats.rejected.Add(1)
 		s.reject(c, sess, errOOM)
 		return

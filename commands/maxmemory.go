@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"cairn/cluster"
 	"cairn/store"
@@ -54,8 +55,8 @@ func (s *Server) applyMemory() {
 // processCommand's performEvictions) and reports whether the command must
 // be refused with errOOM: memory is still over maxmemory and the command
 // may grow it (DenyOOM, EXEC of such a command), or is queued in MULTI.
-func (s *Server) oomRejects(sess *Session, spec *Spec, now int64) bool {
-	if s.store.MaxMemory() == 0 || !errors.Is(s.evict(now), store.ErrOOM) {
+func (s *Server) oomRejects(sess *Session, spec *Spec) bool {
+	if s.store.MaxMemory() == 0 || !errors.Is(s.evict(time.Now().UnixMilli()), store.ErrOOM) {
 		return false
 	}
 	if spec.Flags&DenyOOM != 0 {
