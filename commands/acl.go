@@ -81,6 +81,9 @@ type aclState struct {
 	// all lists every command Redis would give a bit (no Internal ones),
 	// containers and subcommands included, in table order.
 	all []*Spec
+	// allChannelsDefault is acl-pubsub-default = allchannels: new users
+	// get every channel (acl_channels.go).
+	allChannelsDefault atomic.Bool
 }
 
 func newACLState(t *Table) *aclState {
@@ -108,9 +111,12 @@ func (a *aclState) reset() {
 	a.refs["default"] = a.def
 }
 
-// newUser returns a user with no rights, as ACLCreateUser.
+// newUser returns a user with no rights but the channels of
+// acl-pubsub-default, as ACLCreateUser.
 func (a *aclState) newUser(name string) *aclUser {
-	return &aclUser{name: name, cmds: map[*Spec]bool{}}
+	u := &aclUser{name: name, cmds: map[*Spec]bool{}}
+	a.newUserChannels(u)
+	return u
 }
 
 // clone copies u for modification.
@@ -200,6 +206,7 @@ func timeIndependentEqual(a, b string) bool {
 const (
 	errNoAuth          = "NOAUTH Authentication required."
 	errNoPermKeys      = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	errNoPermChannels  = "NOPERM this user has no permissions to access one of the channels used as arguments"
 	errAuthNoPassword  = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	errHelloNoAuth     = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 	aclErrSyntax       = "Syntax error"
@@ -265,6 +272,7 @@ func (a *aclState) apply(u *aclUser, rule string) string {
 		for _, r := range []string{"resetpass", "resetkeys", "resetchannels", "off", "-@all", "sanitize-payload"} {
 			a.apply(u, r)
 		}
+		a.newUserChannels(u) // acl-pubsub-default
 		return ""
 	}
 	if rule == "" {
@@ -289,12 +297,12 @@ func (a *aclState) apply(u *aclUser, rule string) string {
 		}
 		return u.addKeyPattern(pat, perm)
 	case '&':
-		if u.allChannels {
-			return aclErrChanAfterAll
-		}
 		if rule[1:] == "*" {
 			u.allChannels, u.channels = true, []string{"*"}
 			return ""
+		}
+		if u.allChannels {
+			return aclErrChanAfterAll
 		}
 		if !containsString(u.channels, rule[1:]) {
 			u.channels = append(u.channels, rule[1:])
@@ -580,14 +588,16 @@ func (a *aclState) describe(u *aclUser) string {
 	return strings.Join(b, " ")
 }
 
-// aclDenial is why a command was refused: reason "command" or "key", and
-// the object (command full name or key) for the log.
+// aclDenial is why a command was refused: reason "command", "key" or
+// "channel", and the object (command full name, key or channel) for the
+// log.
 type aclDenial struct {
 	reason, object string
 }
 
-// check reports whether u may run spec with args (ACLCheckAllUserCommandPerm
-// without channels, which Cairn does not serve).
+// check reports whether u may run spec with args
+// (ACLCheckAllUserCommandPerm): the command, then its keys, then its
+// channels (acl_channels.go).
 func (u *aclUser) check(spec *Spec, args [][]byte) (aclDenial, bool) {
 	if u.unrestricted {
 		return aclDenial{}, true
@@ -596,11 +606,11 @@ func (u *aclUser) check(spec *Spec, args [][]byte) (aclDenial, bool) {
 		return aclDenial{"command", spec.fullName}, false
 	}
 	if u.allKeys || !spec.hasKeys() {
-		return aclDenial{}, true
+		return u.checkChannels(spec, args)
 	}
 	pos := spec.keyPositions(args)
 	if len(pos) == 0 {
-		return aclDenial{}, true
+		return u.checkChannels(spec, args)
 	}
 	var flags map[int]string
 	if len(spec.KeySpecs) > 1 {
@@ -612,7 +622,7 @@ func (u *aclUser) check(spec *Spec, args [][]byte) (aclDenial, bool) {
 			return aclDenial{"key", string(args[p])}, false
 		}
 	}
-	return aclDenial{}, true
+	return u.checkChannels(spec, args)
 }
 
 // keyPerm is the permission a key argument needs: read for "access",

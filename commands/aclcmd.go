@@ -49,8 +49,11 @@ func (s *Server) authorize(c *resp.Conn, sess *Session, spec *Spec, args [][]byt
 	}
 	s.logDenial(c, sess, args, d.reason, ctxName, d.object, u.name)
 	msg := errNoPermCmd(spec.fullName)
-	if d.reason == "key" {
+	switch d.reason {
+	case "key":
 		msg = errNoPermKeys
+	case "channel":
+		msg = errNoPermChannels
 	}
 	if spec.fullName == "exec" { // Redis rejectCommand: execCommandAbort
 		msg = "EXECABORT Transaction discarded because of: " + msg
@@ -160,8 +163,8 @@ func (s *Server) setRequirepass(v string) {
 	s.refreshAuth()
 }
 
-// aclConfigParams declares requirepass, aclfile, protected-mode and
-// acllog-max-len.
+// aclConfigParams declares requirepass, aclfile, protected-mode,
+// acllog-max-len and acl-pubsub-default.
 func aclConfigParams(c *Config) {
 	c.add(&param{name: "requirepass", mutable: true, check: func(v string) (string, string) { return v, "" },
 		apply: func(s *Server, v string) {
@@ -179,6 +182,8 @@ func aclConfigParams(c *Config) {
 	c.add(&param{name: "protected-mode", mutable: true, check: oneOf("yes", "no"),
 		apply: func(s *Server, _ string) { s.refreshAuth() }}, "yes")
 	c.add(&param{name: "acllog-max-len", mutable: true, check: intRange(0, 1<<63-1)}, "128")
+	c.add(&param{name: "acl-pubsub-default", mutable: true, check: oneOf("allchannels", "resetchannels"),
+		apply: func(s *Server, v string) { s.acl.allChannelsDefault.Store(v == "allchannels") }}, "resetchannels") // acl_channels.go
 }
 
 // checkACLFile validates an aclfile setting at start-up: the file must
@@ -210,6 +215,7 @@ func initACL(s *Server) {
 			}
 		}
 	}
+	s.acl.allChannelsDefault.Store(s.config.Get("acl-pubsub-default") == "allchannels") // for the aclfile's users
 	if s.config.Get("aclfile") == "" {
 		return
 	}
@@ -365,13 +371,17 @@ func cmdACLSetUser(c *Ctx) {
 			return
 		}
 	}
+	old := u // a new user keeps its channels: nothing to revoke
 	if ref == nil {
 		ref = &userRef{}
 		a.refs[name] = ref
+	} else {
+		old = ref.load()
 	}
 	a.publish(ref, u)
 	a.mu.Unlock()
 	c.Srv.refreshAuth()
+	c.Srv.killRevokedSubscribers(c.Conn, name, old, u) // acl_channels.go
 	c.W.OK()
 }
 
@@ -604,6 +614,8 @@ func cmdACLDryRun(c *Ctx) {
 		c.W.OK()
 	case d.reason == "key":
 		c.W.BulkString("This user has no permissions to access the '" + d.object + "' key")
+	case d.reason == "channel":
+		c.W.BulkString("This user has no permissions to access the '" + d.object + "' channel")
 	default:
 		c.W.BulkString("This user has no permissions to run the '" + spec.fullName + "' command")
 	}

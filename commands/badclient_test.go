@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -181,6 +182,7 @@ func startCairnProc(t *testing.T, flags ...string) *cairnProc {
 	cmd := exec.Command(binPath(t), append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--dir", t.TempDir(), "--loglevel", "notice"}, flags...)...)
 	cmd.Stdout, cmd.Stderr = p, p
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 	must(t, cmd.Start())
 	p.pid = cmd.Process.Pid
 	exited := make(chan struct{})

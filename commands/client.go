@@ -8,11 +8,9 @@ import (
 	"cairn/resp"
 )
 
-// CLIENT and its subcommands. Cairn has no client-side caching, no client
-// pause and no reply suppression: TRACKING ON is refused with an error that
-// says so, TRACKING OFF, CACHING, GETREDIR and TRACKINGINFO answer as Redis
-// does for a client without tracking, and PAUSE, UNPAUSE and REPLY are not
-// implemented.
+// CLIENT and its subcommands; TRACKING, CACHING, GETREDIR and TRACKINGINFO
+// live in tracking.go. Cairn has no client pause and no reply suppression:
+// PAUSE, UNPAUSE and REPLY are not implemented.
 
 func cmdClientID(c *Ctx) { c.W.Int(int64(c.Conn.ID())) }
 
@@ -139,10 +137,14 @@ func clientType(name []byte) (string, bool) {
 // in cluster mode only the calling connection's line ends with its
 // consistency level (CONSISTENCY).
 func clientLine(c *Ctx, conn *resp.Conn) string {
-	flags, multi, argvMem := "N", -1, 0
+	flags, multi, argvMem := "", -1, 0
+	subs := c.Srv.pubsub.kindCounts(conn.ID())
+	if subs[kindChannel]+subs[kindPattern]+subs[kindShard] > 0 {
+		flags += "P"
+	}
 	if conn == c.Conn {
 		if n := len(c.Sess.queue); n > 0 { // running EXEC
-			flags, multi = "x", n
+			flags, multi = flags+"x", n
 		}
 		for _, a := range c.Args {
 			argvMem += len(a)
@@ -168,22 +170,29 @@ func clientLine(c *Ctx, conn *resp.Conn) string {
 	b = strconv.AppendInt(b, int64(now.Sub(conn.Created())/time.Second), 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, int64(conn.Idle()/time.Second), 10)
+	tflags, redir := c.Srv.tracking.clientListFlags(conn.ID())
+	if flags += tflags; flags == "" {
+		flags = "N"
+	}
 	b = append(b, " flags="...)
 	b = append(b, flags...)
 	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(conn.DB()), 10)
-	subs, psubs := c.Srv.pubsub.counts(conn.ID())
 	b = append(b, " sub="...)
-	b = strconv.AppendInt(b, int64(subs), 10)
+	b = strconv.AppendInt(b, int64(subs[kindChannel]), 10)
 	b = append(b, " psub="...)
-	b = strconv.AppendInt(b, int64(psubs), 10)
-	b = append(b, " ssub=0 multi="...)
+	b = strconv.AppendInt(b, int64(subs[kindPattern]), 10)
+	b = append(b, " ssub="...)
+	b = strconv.AppendInt(b, int64(subs[kindShard]), 10)
+	b = append(b, " multi="...)
 	b = strconv.AppendInt(b, int64(multi), 10)
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem="...)
 	b = strconv.AppendInt(b, int64(argvMem), 10)
 	b = append(b, " multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, cmd...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user=default redir="...)
+	b = strconv.AppendInt(b, redir, 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(conn.Proto()), 10)
 	if c.Srv.cluster != nil && conn == c.Conn {
 		b = append(b, " consistency="...)
@@ -276,74 +285,6 @@ func cmdClientKill(c *Ctx) {
 	}
 	c.W.Int(int64(killed))
 }
-
-// cmdClientTracking parses CLIENT TRACKING's options as Redis does; OFF is
-// a no-op and ON is refused, since Cairn does not implement client-side
-// caching.
-func cmdClientTracking(c *Ctx) {
-	args := c.Args
-	redir := int64(0)
-	for j := 3; j < len(args); j++ {
-		more := len(args) - 1 - j
-		switch {
-		case eqFold(args[j], "redirect") && more > 0:
-			j++
-			if redir != 0 {
-				c.W.Error(errTrackingOneRedir)
-				return
-			}
-			n, ok := parseInt(args[j])
-			if !ok {
-				c.W.Error(errNotInt)
-				return
-			}
-			redir = n
-			if !c.Srv.clientExists(n) {
-				c.W.Error(errTrackingRedir)
-				return
-			}
-		case eqFold(args[j], "bcast"), eqFold(args[j], "optin"), eqFold(args[j], "optout"), eqFold(args[j], "noloop"):
-		case eqFold(args[j], "prefix") && more > 0:
-			j++
-		default:
-			c.W.Error(errSyntax)
-			return
-		}
-	}
-	switch {
-	case eqFold(args[2], "on"):
-		c.W.Error(errTrackingUnsupported)
-	case eqFold(args[2], "off"):
-		c.W.OK()
-	default:
-		c.W.Error(errSyntax)
-	}
-}
-
-func (s *Server) clientExists(id int64) bool {
-	for _, conn := range s.clients() {
-		if int64(conn.ID()) == id {
-			return true
-		}
-	}
-	return false
-}
-
-// cmdClientTrackingInfo answers for a client without tracking.
-func cmdClientTrackingInfo(c *Ctx) {
-	c.W.Map(3)
-	c.W.BulkString("flags")
-	c.W.Set(1)
-	c.W.BulkString("off")
-	c.W.BulkString("redirect")
-	c.W.Int(-1)
-	c.W.BulkString("prefixes")
-	c.W.Array(0)
-}
-
-func cmdClientGetRedir(c *Ctx) { c.W.Int(-1) }
-
-func cmdClientCaching(c *Ctx) { c.W.Error(errCachingNoTracking) }
 
 // cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]. Cairn has no
 // blocking commands, so no client is ever unblocked.

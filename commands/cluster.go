@@ -6,7 +6,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 
 	"cairn/cluster"
 	"cairn/store"
@@ -24,18 +23,21 @@ import (
 // redis-cli -c) route each key straight to the node that serves it:
 //
 //   - A slot's "master" is its primary, the first live node of its
-//     preference list (cluster.View.Primary); its other live replicas, in
-//     preference order, are its "replicas". Slots with no live replica are
+//     preference list (cluster.View.Primary). Slots with no live replica are
 //     left out, as Redis leaves out unassigned slots.
-//   - Consecutive slots with the same primary and the same replicas form one
-//     range (CLUSTER SLOTS, SHARDS). A shard of CLUSTER SHARDS is one such
-//     node list with all its ranges.
-//   - Cairn has no fixed master/replica pairs: every node is primary of some
-//     slots and replica of others. CLUSTER NODES therefore lists every
-//     active ring member as a master with the ranges it is primary of,
-//     "fail" and "disconnected" for the ones memberlist does not list as
-//     alive; no line is a replica. Ping and pong times are 0; the config
-//     epoch is the ring epoch of the member's record (cluster.Member.Ver).
+//   - Replicas are not advertised. Cairn has no fixed master/replica pairs:
+//     every node is primary of some slots and replica of others, and
+//     clients that take a node's role from its first appearance (redis-py)
+//     would see most nodes as replicas only. So every node appears as a
+//     master only, as in a Redis Cluster without replicas; reads are served
+//     by whichever node the client sends them to anyway.
+//   - Consecutive slots with the same primary form one range (CLUSTER
+//     SLOTS). A shard of CLUSTER SHARDS is one primary with all its ranges.
+//   - CLUSTER NODES lists every active ring member as a master with the
+//     ranges it is primary of, "fail" and "disconnected" for the ones
+//     memberlist does not list as alive; no line is a replica. Ping and
+//     pong times are 0; the config epoch is the ring epoch of the member's
+//     record (cluster.Member.Ver).
 //   - Node addresses are cluster.Member.Addr; the bus port is the port of
 //     the member's gossip address.
 //
@@ -74,33 +76,27 @@ func clusterOnly(h func(*Ctx)) func(*Ctx) {
 // lock is then held, so the handler must not call Store methods that lock.
 func inExec(c *Ctx) bool { return len(c.Sess.queue) > 0 }
 
-// slotRange is a run of consecutive slots served by the same nodes.
+// slotRange is a run of consecutive slots with the same primary.
 type slotRange struct {
 	first, last uint16
-	nodes       []string // the primary, then the other live replicas in preference order
+	primary     string
 }
 
 // slotRanges groups the slots of v into ranges, in slot order. Slots with
 // no live replica are in none.
 func slotRanges(v *cluster.View) []slotRange {
 	var out []slotRange
-	var live []string
 	for s := range store.SlotCount {
 		slot := uint16(s)
-		live = live[:0]
-		for _, id := range v.Replicas(slot) {
-			if v.Alive[id] {
-				live = append(live, id)
-			}
-		}
-		if len(live) == 0 {
+		p, ok := v.Primary(slot)
+		if !ok {
 			continue
 		}
-		if n := len(out); n > 0 && out[n-1].last+1 == slot && slices.Equal(out[n-1].nodes, live) {
+		if n := len(out); n > 0 && out[n-1].last+1 == slot && out[n-1].primary == p {
 			out[n-1].last = slot
 			continue
 		}
-		out = append(out, slotRange{first: slot, last: slot, nodes: slices.Clone(live)})
+		out = append(out, slotRange{first: slot, last: slot, primary: p})
 	}
 	return out
 }
@@ -137,45 +133,41 @@ func nodeInfos(c *Ctx, v *cluster.View) map[string]nodeInfo {
 }
 
 // cmdClusterSlots is CLUSTER SLOTS: per range, its first and last slot and
-// its nodes, primary first, each as [ip, port, id, {}].
+// its primary as [ip, port, id, {}].
 func cmdClusterSlots(c *Ctx) {
 	v := c.Srv.cluster.View()
 	infos := nodeInfos(c, v)
 	ranges := slotRanges(v)
 	c.W.Array(len(ranges))
 	for _, r := range ranges {
-		c.W.Array(2 + len(r.nodes))
+		ni := infos[r.primary]
+		c.W.Array(3)
 		c.W.Int(int64(r.first))
 		c.W.Int(int64(r.last))
-		for _, id := range r.nodes {
-			ni := infos[id]
-			c.W.Array(4)
-			c.W.BulkString(ni.host)
-			c.W.Int(ni.port)
-			c.W.BulkString(id)
-			c.W.Map(0) // Redis's metadata (hostname); Cairn has none
-		}
+		c.W.Array(4)
+		c.W.BulkString(ni.host)
+		c.W.Int(ni.port)
+		c.W.BulkString(r.primary)
+		c.W.Map(0) // Redis's metadata (hostname); Cairn has none
 	}
 }
 
-// cmdClusterShards is CLUSTER SHARDS: one shard per distinct node list
-// (primary and live replicas), in the order of their first slot, with all
-// its ranges.
+// cmdClusterShards is CLUSTER SHARDS: one shard per primary, in the order
+// of their first slot, with all its ranges and itself as the only node.
 func cmdClusterShards(c *Ctx) {
 	v := c.Srv.cluster.View()
 	infos := nodeInfos(c, v)
 	type shard struct {
-		nodes  []string
-		ranges []uint16 // first, last, first, last ...
+		primary string
+		ranges  []uint16 // first, last, first, last ...
 	}
 	var shards []*shard
-	byNodes := map[string]*shard{}
+	byPrimary := map[string]*shard{}
 	for _, r := range slotRanges(v) {
-		k := strings.Join(r.nodes, ",")
-		sh := byNodes[k]
+		sh := byPrimary[r.primary]
 		if sh == nil {
-			sh = &shard{nodes: r.nodes}
-			byNodes[k] = sh
+			sh = &shard{primary: r.primary}
+			byPrimary[r.primary] = sh
 			shards = append(shards, sh)
 		}
 		sh.ranges = append(sh.ranges, r.first, r.last)
@@ -189,29 +181,23 @@ func cmdClusterShards(c *Ctx) {
 			c.W.Int(int64(s))
 		}
 		c.W.BulkString("nodes")
-		c.W.Array(len(sh.nodes))
-		for i, id := range sh.nodes {
-			ni := infos[id]
-			role := "replica"
-			if i == 0 {
-				role = "master"
-			}
-			c.W.Map(7)
-			c.W.BulkString("id")
-			c.W.BulkString(id)
-			c.W.BulkString("port")
-			c.W.Int(ni.port)
-			c.W.BulkString("ip")
-			c.W.BulkString(ni.host)
-			c.W.BulkString("endpoint")
-			c.W.BulkString(ni.host)
-			c.W.BulkString("role")
-			c.W.BulkString(role)
-			c.W.BulkString("replication-offset")
-			c.W.Int(0)
-			c.W.BulkString("health")
-			c.W.BulkString("online") // only live nodes serve a range
-		}
+		c.W.Array(1)
+		ni := infos[sh.primary]
+		c.W.Map(7)
+		c.W.BulkString("id")
+		c.W.BulkString(sh.primary)
+		c.W.BulkString("port")
+		c.W.Int(ni.port)
+		c.W.BulkString("ip")
+		c.W.BulkString(ni.host)
+		c.W.BulkString("endpoint")
+		c.W.BulkString(ni.host)
+		c.W.BulkString("role")
+		c.W.BulkString("master")
+		c.W.BulkString("replication-offset")
+		c.W.Int(0)
+		c.W.BulkString("health")
+		c.W.BulkString("online") // only live nodes are primaries
 	}
 }
 
@@ -223,16 +209,9 @@ func cmdClusterNodes(c *Ctx) {
 	self := c.Srv.cluster.Self()
 	infos := nodeInfos(c, v)
 	ids := slices.Sorted(maps.Keys(infos))
-	primaryOf := map[string][][2]uint16{} // node -> ranges it is primary of
+	primaryOf := map[string][]slotRange{} // node -> ranges it is primary of
 	for _, r := range slotRanges(v) {
-		p := r.nodes[0]
-		rs := primaryOf[p]
-		if n := len(rs); n > 0 && rs[n-1][1]+1 == r.first {
-			rs[n-1][1] = r.last
-		} else {
-			rs = append(rs, [2]uint16{r.first, r.last})
-		}
-		primaryOf[p] = rs
+		primaryOf[r.primary] = append(primaryOf[r.primary], r)
 	}
 	var b []byte
 	for _, id := range ids {
@@ -258,10 +237,10 @@ func cmdClusterNodes(c *Ctx) {
 		b = append(b, link...)
 		for _, r := range primaryOf[id] {
 			b = append(b, ' ')
-			b = strconv.AppendUint(b, uint64(r[0]), 10)
-			if r[1] != r[0] {
+			b = strconv.AppendUint(b, uint64(r.first), 10)
+			if r.last != r.first {
 				b = append(b, '-')
-				b = strconv.AppendUint(b, uint64(r[1]), 10)
+				b = strconv.AppendUint(b, uint64(r.last), 10)
 			}
 		}
 		b = append(b, '\n')

@@ -39,20 +39,30 @@ func rywLag(tc *testCluster) {
 // starts with nodes, in that order.
 func rywKey(t testing.TB, tc *testCluster, prefix string, nodes ...int) string {
 	t.Helper()
-	v := tc.Nodes[0].Cluster.View()
-	for n := range 100000 {
-		k := fmt.Sprintf("{%s:%d}", prefix, n)
-		reps := v.Replicas(cluster.KeySlot([]byte(k)))
+	k, ok := findKey(tc, prefix, func(reps []string) bool {
 		match := len(reps) >= len(nodes)
 		for j, i := range nodes {
 			match = match && reps[j] == tc.ID(i)
 		}
-		if match {
-			return k
+		return match
+	})
+	if !ok {
+		t.Fatalf("no key for preference list %v", nodes)
+	}
+	return k
+}
+
+// findKey returns the first hash tag "{prefix:n}" whose slot's preference
+// list (node 0's view) satisfies ok.
+func findKey(tc *testCluster, prefix string, ok func(reps []string) bool) (string, bool) {
+	v := tc.Nodes[0].Cluster.View()
+	for n := range 100000 {
+		k := fmt.Sprintf("{%s:%d}", prefix, n)
+		if ok(v.Replicas(cluster.KeySlot([]byte(k)))) {
+			return k, true
 		}
 	}
-	t.Fatalf("no key for preference list %v", nodes)
-	return ""
+	return "", false
 }
 
 // waitFresh waits until every live node may serve reads of keys' slots at

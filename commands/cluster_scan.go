@@ -2,11 +2,13 @@ package commands
 
 import (
 	"context"
-	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"cairn/cluster"
 	"cairn/resp"
@@ -14,56 +16,72 @@ import (
 )
 
 // Keyspace-wide commands in cluster mode, and the internal commands peers
-// send each other. DBSIZE, KEYS and SCAN read each slot at its primary, so
-// a key held by three replicas counts once; SCAN's cursor is the next slot
-// to read (0 = done), so one call returns whole slots, and every key present
-// for the whole iteration is returned once unless a slot changes primary
-// during it. FLUSHALL and FLUSHDB flush every node and need them all alive.
+// send each other.
+//
+// DBSIZE, KEYS, SCAN and RANDOMKEY answer, as on a Redis Cluster master,
+// for the slots whose primary this node is in its current view, read from
+// its own store (a primary replicates its slots). In one view every slot
+// with a live replica has exactly one primary, so a cluster client that
+// sends them to every master of CLUSTER SLOTS sees each key once.
+//
+// A slot is read once this node's copy of it is fresh (cluster.Fresh:
+// synced since this node started or became its replica, as reads at ONE
+// require). A slot this node is primary of but has not finished acquiring
+// (cluster/primary.go) is read from that fresh copy all the same: it lacks
+// at most writes acknowledged under the previous primary that had not
+// reached it yet, which the acquisition pulls in, as a just-promoted Redis
+// replica answers with what it has. A slot whose copy is not fresh (this
+// node restarted, or just became its replica and may hold little of it)
+// makes the command answer TRYAGAIN, as keyed commands on it do until it is
+// acquired; cluster clients retry.
+//
+// SCAN's cursor is the next slot to read (0: done); a call skips the slots
+// this node is not primary of and returns whole slots, until COUNT keys.
+// Every key present for the whole iteration is returned once unless its
+// slot changes primary during it.
+//
+// FLUSHALL and FLUSHDB flush every node (flushing is idempotent, so any
+// node may run them for all), and need them all alive.
 
 var clusterWide map[string]func(*Ctx)
 
 func init() {
 	clusterWide = map[string]func(*Ctx){
-		"dbsize":   clusterDBSize,
-		"keys":     clusterKeys,
-		"scan":     clusterScan,
-		"flushall": clusterFlush,
-		"flushdb":  clusterFlush,
-		"swapdb":   func(c *Ctx) { c.W.Error(errClusterDB) },
-		"move":     func(c *Ctx) { c.W.Error(errClusterDB) },
-		"watch":    func(c *Ctx) { c.W.Error(errClusterWatch) },
+		"dbsize":    clusterDBSize,
+		"keys":      clusterKeys,
+		"scan":      clusterScan,
+		"randomkey": clusterRandomKey,
+		"flushall":  clusterFlush,
+		"flushdb":   clusterFlush,
+		"swapdb":    func(c *Ctx) { c.W.Error(errClusterDB) },
+		"move":      func(c *Ctx) { c.W.Error(errClusterDB) },
+		"watch":     func(c *Ctx) { c.W.Error(errClusterWatch) },
 	}
 }
 
-// byPrimary groups slots [from, to) by their primary, in slot order per node.
-func byPrimary(v *cluster.View, from, to int) (map[string][]uint16, error) {
-	out := map[string][]uint16{}
-	for s := from; s < to; s++ {
-		p, ok := v.Primary(uint16(s))
-		if !ok {
-			return nil, cluster.ErrDown
+// ownSlots returns, ascending, the slots from first on whose primary this
+// node is in v, up to stop: the first such slot whose copy is not fresh,
+// or store.SlotCount.
+func (s *Server) ownSlots(v *cluster.View, first int) (slots []uint16, stop int) {
+	self := s.cluster.Self()
+	for i := first; i < store.SlotCount; i++ {
+		slot := uint16(i)
+		if p, ok := v.Primary(slot); !ok || p != self {
+			continue
 		}
-		out[p] = append(out[p], uint16(s))
+		if !s.cluster.Fresh(slot) {
+			return slots, i
+		}
+		slots = append(slots, slot)
 	}
-	return out, nil
+	return slots, store.SlotCount
 }
 
-func appendSlotList(dst []byte, slots []uint16) []byte {
-	for _, s := range slots {
-		dst = binary.BigEndian.AppendUint16(dst, s)
-	}
-	return dst
-}
-
-func parseSlotList(b []byte) ([]uint16, bool) {
-	if len(b)%2 != 0 {
-		return nil, false
-	}
-	out := make([]uint16, 0, len(b)/2)
-	for ; len(b) > 0; b = b[2:] {
-		out = append(out, binary.BigEndian.Uint16(b)&(store.SlotCount-1))
-	}
-	return out, true
+// allOwnSlots is ownSlots from slot 0; ok is false when one is not fresh
+// (the reply is then TRYAGAIN).
+func (s *Server) allOwnSlots() (slots []uint16, ok bool) {
+	slots, stop := s.ownSlots(s.cluster.View(), 0)
+	return slots, stop == store.SlotCount
 }
 
 // peerCall calls node id with the request-path timeout.
@@ -73,44 +91,43 @@ func (s *Server) peerCall(id string, args ...[]byte) (resp.Value, error) {
 	return s.cluster.Call(ctx, id, args...)
 }
 
-func clusterDBSize(c *Ctx) {
-	s := c.Srv
-	groups, err := byPrimary(s.cluster.View(), 0, store.SlotCount)
-	if err != nil {
-		c.W.Error(err.Error())
-		return
-	}
-	var n int64
-	for id, slots := range groups {
-		if id == s.cluster.Self() {
-			n += slotCounts(s.store, slots)
+// onPeers runs an internal command on every other live member in parallel
+// and returns once all have answered or timed out, with the sum of their
+// integer replies. A member that fails or does not answer in time is
+// skipped: the command is best effort, at most once, with no retry.
+func (s *Server) onPeers(args ...[]byte) int64 {
+	v := s.cluster.View()
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for id := range v.Members {
+		if id == s.cluster.Self() || !v.Alive[id] {
 			continue
 		}
-		v, err := s.peerCall(id, []byte("CAIRN.SLOTCOUNT"), appendSlotList(nil, slots))
-		if err != nil || v.Kind != ':' {
-			c.W.Error(cluster.ErrTryAgain.Error())
-			return
-		}
-		n += v.Int
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, err := s.peerCall(id, args...); err == nil {
+				total.Add(r.Int)
+			}
+		}()
 	}
-	c.W.Int(n)
+	wg.Wait()
+	return total.Load()
 }
 
-func slotCounts(st *store.Store, slots []uint16) int64 {
-	var n int64
-	for _, s := range slots {
-		n += int64(st.SlotCount(s))
-	}
-	return n
-}
-
-func cmdSlotCount(c *Ctx) {
-	slots, ok := parseSlotList(c.Args[1])
+// clusterDBSize counts the keys of this node's slots, including keys
+// expired but not yet removed, as DBSIZE does.
+func clusterDBSize(c *Ctx) {
+	slots, ok := c.Srv.allOwnSlots()
 	if !ok {
-		c.W.Error("ERR malformed slot list")
+		c.W.Error(cluster.ErrTryAgain.Error())
 		return
 	}
-	c.W.Int(slotCounts(c.Srv.store, slots))
+	var n int64
+	for _, slot := range slots {
+		n += int64(c.Srv.store.SlotCount(slot))
+	}
+	c.W.Int(n)
 }
 
 // slotKeys collects the live keys of slots (database 0) matching q, whole
@@ -142,76 +159,21 @@ func slotKeys(st *store.Store, slots []uint16, q scanQuery, now int64) ([][]byte
 	return keys, read, nil
 }
 
-// cmdSlotKeys is CAIRN.SLOTKEYS slots count pattern type: the live keys of
-// whole slots, in order, until count keys; the reply is the number of
-// slots read followed by the keys. An empty pattern or type means any.
-func cmdSlotKeys(c *Ctx) {
-	slots, ok := parseSlotList(c.Args[1])
-	count, ok2 := parseInt(c.Args[2])
-	if !ok || !ok2 || count < 1 {
-		c.W.Error("ERR malformed CAIRN.SLOTKEYS")
-		return
-	}
-	q := scanQuery{count: count, pat: c.Args[3], usePattern: len(c.Args[3]) > 0, typ: c.Args[4], useType: len(c.Args[4]) > 0}
-	keys, read, err := slotKeys(c.Srv.store, slots, q, c.Start.UnixMilli())
-	if err != nil {
-		c.W.Error(errMisconf + oneLine(err.Error()))
-		return
-	}
-	c.W.Array(len(keys) + 1)
-	c.W.Int(int64(read))
-	for _, k := range keys {
-		c.W.Bulk(k)
-	}
-}
-
-// collectKeys reads slots at their primary p (this node or a peer).
-func (s *Server) collectKeys(p string, slots []uint16, q scanQuery, now int64) ([][]byte, int, error) {
-	if p == s.cluster.Self() {
-		return slotKeys(s.store, slots, q, now)
-	}
-	pat, typ := q.pat, q.typ
-	if !q.usePattern {
-		pat = nil
-	}
-	if !q.useType {
-		typ = nil
-	}
-	v, err := s.peerCall(p, []byte("CAIRN.SLOTKEYS"), appendSlotList(nil, slots),
-		[]byte(strconv.FormatInt(q.count, 10)), pat, typ)
-	if err != nil {
-		return nil, 0, err
-	}
-	if v.Kind != '*' || len(v.Array) == 0 || v.Array[0].Kind != ':' {
-		return nil, 0, cluster.ErrTryAgain
-	}
-	keys := make([][]byte, 0, len(v.Array)-1)
-	for _, k := range v.Array[1:] {
-		keys = append(keys, k.Str)
-	}
-	return keys, int(v.Array[0].Int), nil
-}
-
 func clusterKeys(c *Ctx) {
-	s := c.Srv
-	groups, err := byPrimary(s.cluster.View(), 0, store.SlotCount)
-	if err != nil {
-		c.W.Error(err.Error())
+	slots, ok := c.Srv.allOwnSlots()
+	if !ok {
+		c.W.Error(cluster.ErrTryAgain.Error())
 		return
 	}
 	pat := c.Args[1]
 	q := scanQuery{pat: pat, usePattern: !(len(pat) == 1 && pat[0] == '*'), count: math.MaxInt64}
-	var all [][]byte
-	for p, slots := range groups {
-		keys, _, err := s.collectKeys(p, slots, q, c.Start.UnixMilli())
-		if err != nil {
-			c.W.Error(cluster.ErrTryAgain.Error())
-			return
-		}
-		all = append(all, keys...)
+	keys, _, err := slotKeys(c.Srv.store, slots, q, c.Start.UnixMilli())
+	if err != nil {
+		c.W.Error(errMisconf + oneLine(err.Error()))
+		return
 	}
-	c.W.Array(len(all))
-	for _, k := range all {
+	c.W.Array(len(keys))
+	for _, k := range keys {
 		c.W.Bulk(k)
 	}
 }
@@ -228,27 +190,22 @@ func clusterScan(c *Ctx) {
 		c.W.Error(msg)
 		return
 	}
-	v := s.cluster.View()
-	p, ok := v.Primary(uint16(cursor))
-	if !ok {
-		c.W.Error(cluster.ErrDown.Error())
-		return
-	}
-	var slots []uint16 // the run of slots from cursor with the same primary
-	for slot := int(cursor); slot < store.SlotCount; slot++ {
-		if q2, ok := v.Primary(uint16(slot)); !ok || q2 != p {
-			break
-		}
-		slots = append(slots, uint16(slot))
-	}
-	keys, read, err := s.collectKeys(p, slots, q, c.Start.UnixMilli())
-	if err != nil {
+	slots, stop := s.ownSlots(s.cluster.View(), int(cursor))
+	if len(slots) == 0 && stop < store.SlotCount {
 		c.W.Error(cluster.ErrTryAgain.Error())
 		return
 	}
-	next := int(cursor) + read
-	if next >= store.SlotCount {
-		next = 0
+	keys, read, err := slotKeys(s.store, slots, q, c.Start.UnixMilli())
+	if err != nil {
+		c.W.Error(errMisconf + oneLine(err.Error()))
+		return
+	}
+	next := 0 // slots[read] > cursor >= 0 when read < len(slots): read > 0
+	switch {
+	case read < len(slots):
+		next = int(slots[read])
+	case stop < store.SlotCount:
+		next = stop // answered TRYAGAIN until fresh
 	}
 	c.W.Array(2)
 	c.W.BulkString(strconv.Itoa(next))
@@ -256,6 +213,48 @@ func clusterScan(c *Ctx) {
 	for _, k := range keys {
 		c.W.Bulk(k)
 	}
+}
+
+// clusterRandomKey answers a random live key of this node's slots: a slot
+// picked with probability proportional to its key count, then a random
+// live key of it (of the next slot with one if it has none left), or null.
+func clusterRandomKey(c *Ctx) {
+	s := c.Srv
+	slots, ok := s.allOwnSlots()
+	if !ok {
+		c.W.Error(cluster.ErrTryAgain.Error())
+		return
+	}
+	counts := make([]int, len(slots))
+	total := 0
+	for i, slot := range slots {
+		counts[i] = s.store.SlotCount(slot)
+		total += counts[i]
+	}
+	if total == 0 {
+		c.W.Null()
+		return
+	}
+	first := 0 // the slot holding key number r in slot order
+	for r := rand.IntN(total); r >= counts[first]; first++ {
+		r -= counts[first]
+	}
+	for j := range slots {
+		i := (first + j) % len(slots)
+		if counts[i] == 0 {
+			continue
+		}
+		keys, _, err := slotKeys(s.store, slots[i:i+1], scanQuery{count: math.MaxInt64}, c.Start.UnixMilli())
+		if err != nil {
+			c.W.Error(errMisconf + oneLine(err.Error()))
+			return
+		}
+		if len(keys) > 0 {
+			c.W.Bulk(keys[rand.IntN(len(keys))])
+			return
+		}
+	}
+	c.W.Null()
 }
 
 // clusterFlush runs FLUSHALL (or FLUSHDB: a cluster has database 0 only)
@@ -417,9 +416,8 @@ func peerCommands() []*Spec {
 	specs := []*Spec{
 		{Name: "cairn.peer", Arity: 3, Flags: Internal | Fast | NoScript | Loading | Stale, Handler: cmdPeerHello},
 		{Name: "cairn.fwd", Arity: 4, Flags: Internal | NoScript, Handler: peerOnly(cmdFwd)},
-		{Name: "cairn.slotkeys", Arity: 5, Flags: Internal | NoScript, Handler: peerOnly(cmdSlotKeys)},
-		{Name: "cairn.slotcount", Arity: 2, Flags: Internal | NoScript, Handler: peerOnly(cmdSlotCount)},
 		{Name: "cairn.flush", Arity: 1, Flags: Internal | NoScript, Handler: peerOnly(cmdPeerFlush)},
+		{Name: "cairn.script", Arity: -2, Flags: Internal | NoScript, Handler: peerOnly(cmdPeerScript)},
 	}
 	for name, arity := range cluster.PeerCommands {
 		specs = append(specs, &Spec{Name: strings.ToLower(name), Arity: arity, Flags: Internal | NoScript, Handler: peerOnly(cmdPeerRPC)})

@@ -205,7 +205,7 @@ var (
 
 // TestClusterCmd_ThreeNodes checks every CLUSTER subcommand against the
 // view of a running three-node cluster (N=3, so every node replicates every
-// slot and the replica order decides the ranges).
+// slot; each slot is listed with its primary alone).
 func TestClusterCmd_ThreeNodes(t *testing.T) {
 	tc := startCluster(t, 3)
 	n0 := tc.Nodes[0]
@@ -224,9 +224,9 @@ func TestClusterCmd_ThreeNodes(t *testing.T) {
 			}
 			next = r.End + 1
 			for s := r.Start; s <= r.End; s++ {
-				want := v.LiveReplicas(uint16(s))
-				if got := nodeIDs(r.Nodes); !slices.Equal(got, want) {
-					t.Fatalf("slot %d (range %d-%d): nodes %v, want the live preference list %v", s, r.Start, r.End, got, want)
+				want, _ := v.Primary(uint16(s))
+				if got := nodeIDs(r.Nodes); !slices.Equal(got, []string{want}) {
+					t.Fatalf("slot %d (range %d-%d): nodes %v, want its primary %s alone", s, r.Start, r.End, got, want)
 				}
 			}
 			for _, nd := range r.Nodes {
@@ -253,12 +253,10 @@ func TestClusterCmd_ThreeNodes(t *testing.T) {
 			}
 			got := raw.do("CLUSTER", "SLOTS")
 			var want strings.Builder
-			fmt.Fprintf(&want, "*%d\r\n:%d\r\n:%d\r\n", 2+len(r.nodes), r.first, r.last)
-			for _, id := range r.nodes {
-				host, port, _ := net.SplitHostPort(v.Members[id].Addr)
-				fmt.Fprintf(&want, "*4\r\n$%d\r\n%s\r\n:%s\r\n$40\r\n%s\r\n", len(host), host, port, id)
-				want.WriteString(map[int]string{2: "*0\r\n", 3: "%0\r\n"}[proto])
-			}
+			fmt.Fprintf(&want, "*3\r\n:%d\r\n:%d\r\n", r.first, r.last)
+			host, port, _ := net.SplitHostPort(v.Members[r.primary].Addr)
+			fmt.Fprintf(&want, "*4\r\n$%d\r\n%s\r\n:%s\r\n$40\r\n%s\r\n", len(host), host, port, r.primary)
+			want.WriteString(map[int]string{2: "*0\r\n", 3: "%0\r\n"}[proto])
 			_, rest, _ := strings.Cut(got, "\r\n") // the outer array's header
 			if !strings.HasPrefix(rest, want.String()) {
 				t.Errorf("RESP%d: first range %q..., want %q", proto, rest[:min(len(rest), len(want.String()))], want.String())
@@ -270,19 +268,23 @@ func TestClusterCmd_ThreeNodes(t *testing.T) {
 		shards, err := newClient(t, n0.Addr(), 3).ClusterShards(ctx).Result()
 		must(t, err)
 		seen := make([]bool, store.SlotCount)
+		primaries := map[string]bool{}
 		for _, sh := range shards {
-			ids := make([]string, len(sh.Nodes))
-			for i, nd := range sh.Nodes {
-				ids[i] = nd.ID
-				role := map[bool]string{true: "master", false: "replica"}[i == 0]
-				host, port, _ := net.SplitHostPort(v.Members[nd.ID].Addr)
-				if nd.Role != role || nd.Health != "online" || nd.IP != host || nd.Endpoint != host ||
-					strconv.FormatInt(nd.Port, 10) != port || nd.ReplicationOffset != 0 {
-					t.Errorf("shard node %d: %+v", i, nd)
-				}
+			if len(sh.Nodes) != 1 {
+				t.Fatalf("shard with %d nodes, want its primary alone: %+v", len(sh.Nodes), sh.Nodes)
 			}
+			nd := sh.Nodes[0]
+			host, port, _ := net.SplitHostPort(v.Members[nd.ID].Addr)
+			if nd.Role != "master" || nd.Health != "online" || nd.IP != host || nd.Endpoint != host ||
+				strconv.FormatInt(nd.Port, 10) != port || nd.ReplicationOffset != 0 {
+				t.Errorf("shard node: %+v", nd)
+			}
+			if primaries[nd.ID] {
+				t.Errorf("node %s heads two shards", nd.ID)
+			}
+			primaries[nd.ID] = true
 			if len(sh.Slots) == 0 {
-				t.Errorf("shard %v has no slots", ids)
+				t.Errorf("shard of %s has no slots", nd.ID)
 			}
 			for _, r := range sh.Slots {
 				for s := r.Start; s <= r.End; s++ {
@@ -290,8 +292,8 @@ func TestClusterCmd_ThreeNodes(t *testing.T) {
 						t.Fatalf("slot %d is in two shards", s)
 					}
 					seen[s] = true
-					if want := v.LiveReplicas(uint16(s)); !slices.Equal(ids, want) {
-						t.Fatalf("slot %d: shard nodes %v, want %v", s, ids, want)
+					if want, _ := v.Primary(uint16(s)); nd.ID != want {
+						t.Fatalf("slot %d: in the shard of %s, its primary is %s", s, nd.ID, want)
 					}
 				}
 			}
@@ -299,7 +301,7 @@ func TestClusterCmd_ThreeNodes(t *testing.T) {
 		if i := slices.Index(seen, false); i >= 0 {
 			t.Fatalf("slot %d is in no shard", i)
 		}
-		if len(shards) > 6 { // 3! orders of three replicas
+		if len(shards) != 3 {
 			t.Errorf("%d shards for 3 nodes", len(shards))
 		}
 	})

@@ -67,9 +67,9 @@ func (s *Spec) tips() []string { return s.Tips }
 func (s *Spec) keySpecs() []KeySpec { return s.KeySpecs }
 
 // hasKeys reports whether a command takes key arguments (Redis
-// doesCommandHaveKeys).
+// doesCommandHaveKeys): shard channels are not keys (channelsOnly).
 func (s *Spec) hasKeys() bool {
-	return s.FirstKey > 0 || s.KeysFunc != nil || len(s.keySpecs()) > 0
+	return (s.FirstKey > 0 || s.KeysFunc != nil || len(s.keySpecs()) > 0) && !s.channelsOnly()
 }
 
 func visible(s *Spec) bool { return s != nil && s.Flags&Internal == 0 }

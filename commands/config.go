@@ -33,6 +33,17 @@ type param struct {
 	check func(v string) (string, string)
 	// apply pushes the value to the running server (may be nil).
 	apply func(s *Server, v string)
+	// of is the setting an alias stands for (lua-time-limit:
+	// busy-reply-threshold); "" for a setting of its own.
+	of string
+}
+
+// key is the name p's value is kept under: an alias shares its setting's.
+func (p *param) key() string {
+	if p.of != "" {
+		return p.of
+	}
+	return p.name
 }
 
 // LogLevel is the level behind the loglevel setting, for the server's
@@ -61,6 +72,8 @@ func NewConfig() *Config {
 	c.add(&param{name: "lfu-log-factor", mutable: true, check: intRange(0, 1<<31-1), apply: memory}, "10")
 	c.add(&param{name: "lfu-decay-time", mutable: true, check: intRange(0, 1<<31-1), apply: memory}, "1")
 	c.add(&param{name: "cache-size", check: memoryValue}, "33554432")
+	c.add(&param{name: "tracking-table-max-keys", mutable: true, check: intRange(0, 1<<63-1), // tracking.go
+		apply: func(s *Server, v string) { n, _ := parseInt([]byte(v)); s.tracking.maxKeys.Store(n) }}, "1000000")
 	c.add(&param{name: "notify-keyspace-events", mutable: true, check: checkNotifyFlags, // notify.go
 		apply: func(s *Server, v string) { s.setNotifyFlags(v) }}, "")
 	// Cluster mode (docs/cluster.md). join implies cluster-enabled.
@@ -105,13 +118,25 @@ func NewConfig() *Config {
 	fixed("metrics-addr", "") // host:port of the Prometheus /metrics endpoint; "" = off (metrics.go)
 	c.add(&param{name: "loglevel", mutable: true, check: oneOf("debug", "verbose", "notice", "warning"),
 		apply: func(_ *Server, v string) { c.level.Set(slogLevel(v)) }}, "notice")
-	aclConfigParams(c) // requirepass, aclfile, protected-mode, acllog-max-len (aclcmd.go)
+	aclConfigParams(c) // requirepass, aclfile, protected-mode, acllog-max-len, acl-pubsub-default (aclcmd.go)
+	// busy-reply-threshold (ms): a script running longer makes other clients' commands BUSY (script.go).
+	c.add(&param{name: "busy-reply-threshold", mutable: true, check: intRange(0, 1<<63-1),
+		apply: func(s *Server, v string) { n, _ := strconv.ParseInt(v, 10, 64); s.scripts.setBusyThreshold(n) }}, "5000")
+	c.alias("lua-time-limit", "busy-reply-threshold")
 	return c
 }
 
 func (c *Config) add(p *param, def string) {
 	c.params[p.name] = p
 	c.values[p.name] = def
+}
+
+// alias makes name another name of the setting of: CONFIG GET lists both
+// names, and errors name the one given.
+func (c *Config) alias(name, of string) {
+	a := *c.params[of]
+	a.name, a.of = name, of
+	c.params[name] = &a
 }
 
 // Set stores a value at start-up (flags, config file), validating it as
@@ -129,7 +154,7 @@ func (c *Config) Set(name, value string) error {
 		}
 	}
 	c.mu.Lock()
-	c.values[p.name] = v
+	c.values[p.key()] = v
 	c.mu.Unlock()
 	if p.name == "loglevel" { // the logger exists before any server
 		p.apply(nil, v)
@@ -153,7 +178,7 @@ func (c *Config) Int(name string) int64 {
 // apply pushes every mutable value to the server (at Attach).
 func (c *Config) apply(s *Server) {
 	for name, p := range c.params {
-		if p.apply != nil {
+		if p.apply != nil && p.of == "" {
 			p.apply(s, c.Get(name))
 		}
 	}
@@ -242,7 +267,7 @@ func cmdConfigGet(c *Ctx) {
 	c.W.Map(len(out))
 	for _, m := range out {
 		c.W.BulkString(m.key)
-		c.W.BulkString(cfg.Get(m.name))
+		c.W.BulkString(cfg.Get(cfg.params[m.name].key()))
 	}
 }
 
@@ -284,7 +309,7 @@ func cmdConfigSet(c *Ctx) {
 	}
 	cfg.mu.Lock()
 	for i, p := range params {
-		cfg.values[p.name] = values[i]
+		cfg.values[p.key()] = values[i]
 	}
 	cfg.mu.Unlock()
 	for i, p := range params {

@@ -124,6 +124,7 @@ func startCairnProcess(t *testing.T, dir string) *cairnProcess {
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		exited: make(chan struct{}),
 	}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 	must(t, p.cmd.Start())
 	go func() { p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(p.kill)

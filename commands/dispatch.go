@@ -60,6 +60,8 @@ type Session struct {
 	own     ownWrites          // this connection's writes, for READYOURWRITES (route.go)
 	user    *userRef           // the ACL user after AUTH; nil = default (aclcmd.go)
 	sub     *subscriber        // Pub/Sub subscriptions; nil before the first (pubsub.go)
+	track   *tracker           // client-side caching settings; nil while tracking is off (tracking.go)
+	caching bool               // CLIENT CACHING was given for the next command or transaction
 }
 
 type queued struct {
@@ -92,6 +94,9 @@ type Server struct {
 	acl     *aclState   // users, permissions and the ACL log (acl.go)
 	pubsub  pubsubState // channel and pattern subscriptions (pubsub.go)
 	notify  notifier    // keyspace notifications (notify.go)
+	// tracking is the client-side caching table (tracking.go).
+	tracking trackingState
+	scripts  *scripting // script cache, interpreters and running scripts (script.go)
 	// rywLocal and rywForwarded count READYOURWRITES reads served by this
 	// node and sent to the slot primary because this replica was behind.
 	rywLocal, rywForwarded atomic.Int64
@@ -110,6 +115,7 @@ func New(st *store.Store, opts Options) *Server {
 	}
 	s := &Server{store: st, log: opts.Logger, config: opts.Config, start: time.Now()}
 	s.table = NewTable(allCommands())
+	s.scripts = newScripting()
 	initACL(s)
 	s.slow.init()
 	s.cursors.init()
@@ -164,6 +170,7 @@ func (s *Server) Closed(c *resp.Conn) {
 		if sess.sub != nil {
 			s.pubsub.dropAll(sess.sub)
 		}
+		s.tracking.disable(sess)
 	}
 }
 
@@ -194,6 +201,9 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 	if s.subscribeModeGate(c, sess, spec, args) { // RESP2 subscribe mode (pubsub.go)
 		return
 	}
+	if s.busyGate(c, sess, spec, args) { // BUSY while a script runs past busy-reply-threshold (script.go)
+		return
+	}
 	if sess.inMulti && !runsInMulti(spec) {
 		if spec.Flags&NoMulti != 0 {
 			spec.stats.rejected.Add(1)
@@ -213,9 +223,15 @@ func (s *Server) ServeRESP(c *resp.Conn, args [][]byte) {
 	}
 	now := time.Now()
 	c.SetLastCmd(&spec.fullName, now.UnixMilli())
+	if sess.track != nil {
+		c.HoldPushes() // invalidations queued so far precede this reply (tracking.go)
+	}
 	sess.ctx = Ctx{Args: args, W: c.W, Conn: c, Sess: sess, Srv: s, Spec: spec, Start: now}
 	s.call(&sess.ctx)
 	sess.ctx = Ctx{} // drop references to the read buffer
+	if sess.caching && !sess.inMulti && (spec.parent == nil || spec.parent.Name != "client") {
+		sess.caching = false // CLIENT CACHING covers the next command or transaction, CLIENT ones aside (as Redis)
+	}
 }
 
 // runsInMulti reports whether spec runs immediately inside MULTI instead of
@@ -271,6 +287,9 @@ func (s *Server) run(ctx *Ctx) {
 		start = time.Now()
 	}
 	mark := ctx.W.Len()
+	if done := s.trackRun(ctx); done != nil {
+		defer done()
+	}
 	if s.attempt(ctx, mark) {
 		s.record(ctx.Spec, ctx, start, mark)
 	}

@@ -60,22 +60,21 @@ const (
 // COMMAND, CLIENT, INFO and persistence errors (Redis 7.0 server.c,
 // networking.c, rdb.c; CLIENT SETINFO from 7.2).
 const (
-	errInvalidCommand      = "ERR Invalid command specified"
-	errNoKeyArgs           = "ERR The command has no key arguments"
-	errInvalidArgCount     = "ERR Invalid number of arguments specified for command"
-	errInvalidArgs         = "ERR Invalid arguments specified for command"
-	errNoSuchClient        = "ERR No such client"
-	errClientIDRange       = "ERR client-id should be greater than 0"
-	errInvalidClientID     = "ERR Invalid client ID"
-	errTrackingRedir       = "ERR The client ID you want redirect to does not exist"
-	errTrackingOneRedir    = "ERR A client can only redirect to a single other client"
-	errTrackingUnsupported = "ERR CLIENT TRACKING is not supported by this server"
-	errCachingNoTracking   = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
-	errUnblockReason       = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
-	errBgsaveInProgress    = "ERR Background save already in progress"
-	errNoShutdown          = "ERR No shutdown in progress."
-	errShutdownFailed      = "ERR Errors trying to SHUTDOWN. Check logs."
-	errSlowlogCount        = "ERR count should be greater than or equal to -1"
+	errInvalidCommand    = "ERR Invalid command specified"
+	errNoKeyArgs         = "ERR The command has no key arguments"
+	errInvalidArgCount   = "ERR Invalid number of arguments specified for command"
+	errInvalidArgs       = "ERR Invalid arguments specified for command"
+	errNoSuchClient      = "ERR No such client"
+	errClientIDRange     = "ERR client-id should be greater than 0"
+	errInvalidClientID   = "ERR Invalid client ID"
+	errTrackingRedir     = "ERR The client ID you want redirect to does not exist"
+	errTrackingOneRedir  = "ERR A client can only redirect to a single other client"
+	errCachingNoTracking = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+	errUnblockReason     = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	errBgsaveInProgress  = "ERR Background save already in progress"
+	errNoShutdown        = "ERR No shutdown in progress."
+	errShutdownFailed    = "ERR Errors trying to SHUTDOWN. Check logs."
+	errSlowlogCount      = "ERR count should be greater than or equal to -1"
 )
 
 // Sorted sets (Redis 7.0 t_zset.c: zaddGenericCommand, zsetAdd,

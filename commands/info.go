@@ -176,7 +176,8 @@ func infoClients(b *infoBuf, c *Ctx, _ *store.Stats) {
 	b.kv("client_recent_max_input_buffer", 0)
 	b.kv("client_recent_max_output_buffer", 0)
 	b.kv("blocked_clients", 0)
-	b.kv("tracking_clients", 0)
+	trackers, _, _, _ := c.Srv.tracking.stats()
+	b.kv("tracking_clients", trackers)
 	b.kv("clients_in_timeout_table", 0)
 }
 
@@ -346,9 +347,10 @@ func infoStats(b *infoBuf, c *Ctx, st *store.Stats) {
 	b.kv("latest_fork_usec", 0)
 	b.kv("total_forks", 0)
 	b.kv("migrate_cached_sockets", 0)
-	b.kv("tracking_total_keys", 0)
-	b.kv("tracking_total_items", 0)
-	b.kv("tracking_total_prefixes", 0)
+	_, keys, items, prefixes := c.Srv.tracking.stats()
+	b.kv("tracking_total_keys", keys)
+	b.kv("tracking_total_items", items)
+	b.kv("tracking_total_prefixes", prefixes)
 }
 
 // forEachSpec calls fn for every command and subcommand, parents first.

@@ -21,7 +21,9 @@ func cmdDiscard(c *Ctx) {
 		return
 	}
 	c.Sess.resetMulti()
-	c.Srv.store.Unwatch(&c.Sess.watch)
+	if c.Sess.watch.Watching() { // keys are changed by this goroutine only: no lock to read them
+		c.Srv.store.Unwatch(&c.Sess.watch) // takes the store lock, which a busy script holds
+	}
 	c.W.OK()
 }
 

@@ -90,3 +90,79 @@ func TestPubSub_Diff(t *testing.T) {
 		})
 	}
 }
+
+// Sharded Pub/Sub frame by frame against redis-server (standalone, where
+// channels of different slots may share one SSUBSCRIBE): shard counts are
+// kept apart from channel and pattern counts, UNSUBSCRIBE leaves shard
+// subscriptions alone, and RESP2 subscribe mode lasts while any remains.
+func TestPubSub_ShardDiff(t *testing.T) {
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
+			d := newPubsubDiffer(t, proto)
+			s, p := d.sub, d.pub
+
+			s.do("SUNSUBSCRIBE") // nothing subscribed: one frame with a null name
+			s.do("SSUBSCRIBE", "a", "b", "c")
+			d.frames(2)
+			s.do("SSUBSCRIBE", "a") // already subscribed: count unchanged
+			s.do("SUBSCRIBE", "x")  // counted apart from the shard channels
+			s.do("PSUBSCRIBE", "p*")
+			p.do("SPUBLISH", "a", "hello")
+			d.frames(1)
+			p.do("PUBLISH", "a", "not for shard subscribers")
+			p.do("SPUBLISH", "x", "not for channel subscribers")
+			p.do("SPUBLISH", "pq", "not for pattern subscribers")
+			p.do("PUBLISH", "x", "channel")
+			d.frames(1)
+			p.doSorted("PUBSUB", "SHARDCHANNELS")
+			p.do("PUBSUB", "SHARDCHANNELS", "a*")
+			p.do("PUBSUB", "SHARDCHANNELS", "x")
+			p.do("PUBSUB", "SHARDNUMSUB", "a", "b", "zz")
+			p.do("PUBSUB", "SHARDNUMSUB")
+			p.do("PUBSUB", "SHARDCHANNELS", "a", "b")
+			p.do("PUBSUB", "HELP")
+			p.do("PUBSUB", "NOSUCH")
+			p.do("PUBSUB", "NUMSUB", "a", "x")
+			p.do("PUBSUB", "CHANNELS")
+
+			s.do("UNSUBSCRIBE") // drops x only
+			s.do("PUNSUBSCRIBE")
+			p.do("SPUBLISH", "b", "still subscribed")
+			d.frames(1)
+			if proto == 2 {
+				s.do("PING") // still in subscribe mode: the shard channels
+				s.do("GET", "k")
+			}
+			s.do("SUNSUBSCRIBE", "b", "zz")
+			d.frames(1)
+			s.do("SUNSUBSCRIBE", "a")
+			s.do("SUNSUBSCRIBE") // the one left: c
+			s.do("SUNSUBSCRIBE")
+			p.do("PUBSUB", "SHARDCHANNELS")
+			p.do("SPUBLISH", "c", "nobody")
+			s.do("PING") // out of subscribe mode
+
+			// Errors and arities.
+			p.do("SSUBSCRIBE")
+			p.do("SPUBLISH", "a")
+			p.do("MULTI")
+			p.do("SSUBSCRIBE", "a")
+			p.do("SPUBLISH", "a", "in a transaction")
+			p.do("EXEC")
+		})
+	}
+}
+
+// COMMAND GETKEYS and GETKEYSANDFLAGS: shard channels are not keys.
+func TestPubSub_ShardGetKeysDiff(t *testing.T) {
+	d := newDiffer(t)
+	for _, args := range [][]string{
+		{"COMMAND", "GETKEYS", "SSUBSCRIBE", "a", "b"},
+		{"COMMAND", "GETKEYS", "SUNSUBSCRIBE", "a"},
+		{"COMMAND", "GETKEYS", "SPUBLISH", "a", "m"},
+		{"COMMAND", "GETKEYSANDFLAGS", "SSUBSCRIBE", "a"},
+		{"COMMAND", "INFO", "SSUBSCRIBE", "SUNSUBSCRIBE", "SPUBLISH", "PUBSUB|SHARDCHANNELS", "PUBSUB|SHARDNUMSUB"},
+	} {
+		d.do(args...)
+	}
+}

@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,4 +168,63 @@ func TestPubSub_Cluster(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkPubSub_Fanout publishes to 100 subscribers from 4 pipelining
+// publishers; one op is one PUBLISH delivered to every subscriber. The
+// clients share the process, so profile for the server's part
+// (go test -bench Fanout -cpuprofile).
+func BenchmarkPubSub_Fanout(b *testing.B) {
+	const subs, pubs, depth = 100, 4, 16
+	n := testNode(b)
+	// A message frame (*3, message, fan, 64 bytes) has 7 line ends; the
+	// subscribers count them, which a read boundary cannot split.
+	const linesPerFrame = 7
+	lines := make([]atomic.Int64, subs)
+	for i := range subs {
+		r := dialRaw(b, n.Addr())
+		r.do("SUBSCRIBE", "fan")
+		go func() { // ends when the test closes the connection
+			buf := make([]byte, 64<<10)
+			for {
+				k, err := r.nc.Read(buf)
+				if err != nil {
+					return
+				}
+				lines[i].Add(int64(bytes.Count(buf[:k], []byte("\n"))))
+			}
+		}()
+	}
+	msg := encodeCommand([]string{"PUBLISH", "fan", strings.Repeat("x", 64)})
+	b.ResetTimer()
+	var pwg sync.WaitGroup
+	for p := range pubs {
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			r := dialRaw(b, n.Addr())
+			todo := b.N / pubs
+			if p == 0 {
+				todo += b.N % pubs
+			}
+			for sent := 0; sent < todo; {
+				k := min(depth, todo-sent)
+				r.send(strings.Repeat(msg, k))
+				for range k {
+					r.reply()
+				}
+				sent += k
+			}
+		}()
+	}
+	pwg.Wait()
+	for i := range lines {
+		for deadline := time.Now().Add(30 * time.Second); lines[i].Load() < int64(linesPerFrame*b.N); {
+			if time.Now().After(deadline) {
+				b.Fatalf("subscriber %d got %d of %d messages", i, lines[i].Load()/linesPerFrame, b.N)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	b.StopTimer()
 }

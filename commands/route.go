@@ -19,8 +19,9 @@ import (
 // replica) and is forwarded there otherwise, as CAIRN.FWD; the reply comes
 // back verbatim. Multi-key commands whose keys span slots are split by slot
 // and their replies merged (not atomic across slots); other commands whose
-// keys span slots get CROSSSLOT. Keyspace-wide commands (DBSIZE, KEYS,
-// SCAN, FLUSHALL, FLUSHDB) cover the whole cluster (cluster_scan.go).
+// keys span slots get CROSSSLOT. Keyspace-wide commands are in
+// cluster_scan.go: DBSIZE, KEYS, SCAN and RANDOMKEY cover the slots this
+// node is primary of, FLUSHALL and FLUSHDB every node.
 //
 // A cluster serves database 0 only, as Redis Cluster does.
 
@@ -75,7 +76,7 @@ func (s *Server) execOne(ctx *Ctx, slot uint16, keys [][]byte) {
 		s.run(ctx)
 	}
 	s.execSlot(ctx, slot, keys, writes(ctx.Spec), run, func() []byte {
-		return resp.AppendCommand(nil, ctx.Args...)
+		return resp.AppendCommand(nil, s.forwardArgs(ctx.Spec, ctx.Args)...) // cluster_script.go
 	})
 }
 
@@ -171,6 +172,9 @@ func (s *Server) execSlot(ctx *Ctx, slot uint16, keys [][]byte, write bool, run 
 	if target == c.Self() {
 		s.execHere(ctx, slot, keys, write, level, run)
 		return
+	}
+	if !write && ctx.Sess.track != nil {
+		defer s.forwarding(ctx)() // tracking.go
 	}
 	s.forward(ctx, target, write, level, blob())
 }

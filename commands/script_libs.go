@@ -26,9 +26,104 @@ const (
 )
 
 // openScriptLibs adds the read-only cjson and bit tables to globals.
+// It also gives tostring, tonumber and math.huge Lua 5.1's behaviour
+// where gopher-lua's differs (numbers print as "%.14g"; tonumber accepts
+// what strtod does). Numbers that other functions turn into strings (..,
+// string.format's %s, table.concat) keep gopher-lua's shortest form.
 func (vm *luaVM) openScriptLibs(globals *lua.LTable) {
 	globals.RawSetString("cjson", vm.readonlyView(vm.cjsonLib()))
 	globals.RawSetString("bit", vm.readonlyView(bitLib(vm.L)))
+	globals.RawSetString("tostring", vm.L.NewFunction(luaToString))
+	globals.RawSetString("tonumber", vm.L.NewFunction(luaToNumber))
+	if m, ok := globals.RawGetString("math").(*lua.LTable); ok {
+		m.RawSetString("huge", lua.LNumber(math.Inf(1)))
+	}
+}
+
+// luaNumberString formats n as Lua 5.1 does (LUAI_NUMFFORMAT "%.14g",
+// with glibc's spelling of infinities and NaNs).
+func luaNumberString(n float64) string {
+	switch {
+	case math.IsNaN(n) && math.Signbit(n):
+		return "-nan"
+	case math.IsNaN(n):
+		return "nan"
+	case math.IsInf(n, 1):
+		return "inf"
+	case math.IsInf(n, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(n, 'g', 14, 64)
+}
+
+// luaToString is Lua 5.1's tostring.
+func luaToString(L *lua.LState) int {
+	v := L.CheckAny(1)
+	if n, ok := v.(lua.LNumber); ok {
+		L.Push(lua.LString(luaNumberString(float64(n))))
+		return 1
+	}
+	L.Push(L.ToStringMeta(v))
+	return 1
+}
+
+// luaToNumber is Lua 5.1's tonumber (luaB_tonumber): base 10 reads what
+// strtod reads, with surrounding spaces; other bases what strtoul reads.
+func luaToNumber(L *lua.LState) int {
+	v := L.CheckAny(1)
+	base := 10
+	if L.Get(2) != lua.LNil {
+		base = L.CheckInt(2)
+	}
+	if base == 10 {
+		switch x := v.(type) {
+		case lua.LNumber:
+			L.Push(x)
+			return 1
+		case lua.LString:
+			if n, ok := luaStr2Number(string(x)); ok {
+				L.Push(lua.LNumber(n))
+				return 1
+			}
+		}
+		L.Push(lua.LNil)
+		return 1
+	}
+	if base < 2 || base > 36 {
+		argError(L, 2, "tonumber", "base out of range")
+	}
+	s := strings.TrimLeft(L.CheckString(1), luaSpace)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if base == 16 && len(s) > 2 && s[0] == '0' && s[1]|0x20 == 'x' {
+		s = s[2:]
+	}
+	digits := strings.TrimRight(s, luaSpace)
+	n, err := strconv.ParseUint(digits, base, 64)
+	if digits == "" || err != nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if neg {
+		n = -n // strtoul negates in unsigned arithmetic
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// luaSpace is C's isspace set.
+const luaSpace = " \t\n\v\f\r"
+
+// luaStr2Number is Lua 5.1's luaO_str2d.
+func luaStr2Number(s string) (float64, bool) {
+	s = strings.TrimLeft(s, luaSpace)
+	n, size := strtod(s)
+	if size == 0 || strings.TrimLeft(s[size:], luaSpace) != "" {
+		return 0, false
+	}
+	return n, true
 }
 
 // cjsonState is the state of one interpreter's cjson table.
@@ -502,7 +597,7 @@ func (d *cjsonDecoder) descend(tok cjsonToken) {
 
 func (d *cjsonDecoder) object(open cjsonToken) lua.LValue {
 	d.descend(open)
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 4)
 	tok := d.next()
 	if tok.kind == tokObjEnd {
 		d.depth--
@@ -531,7 +626,7 @@ func (d *cjsonDecoder) object(open cjsonToken) lua.LValue {
 
 func (d *cjsonDecoder) array(open cjsonToken) lua.LValue {
 	d.descend(open)
-	t := d.L.NewTable()
+	t := d.L.CreateTable(4, 0)
 	tok := d.next()
 	if tok.kind == tokArrEnd {
 		d.depth--

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"math"
@@ -20,10 +21,11 @@ import (
 // Sandbox: only the base, table, string, math and coroutine libraries are
 // opened, without dofile, loadfile, require, module, print, getfenv and
 // setfenv, plus Redis's cjson and bit (script_libs.go); io, os, debug and
-// package do not exist. Scripts see a global
-// table that reads through to the interpreter's globals and refuses new
-// globals, and the library tables are read-only views, so no script can
-// leave state behind for the next.
+// package do not exist. Scripts see a global table that reads through to
+// the interpreter's globals and refuses every write (KEYS and ARGV
+// included, as in Redis), the real globals (where loadstring's code runs)
+// refuse new keys too, and the library tables are read-only views, so no
+// script can leave state behind for the next.
 
 const (
 	scriptChunk = "user_script" // the chunk name in error positions, as Redis
@@ -54,17 +56,37 @@ const (
 )
 
 // luaVM is one interpreter. cur is the script running on it, nil between
-// runs; the redis.* functions read it.
+// runs; the redis.* functions read it. r is the state of its runs, reused.
 type luaVM struct {
-	L       *lua.LState
+	L *lua.LState
+	// ctx stays set on L for the interpreter's life (gopher-lua checks it
+	// at every instruction); cancel is SCRIPT KILL's way in, and a killed
+	// run's interpreter gets a fresh one (rearm).
+	ctx     context.Context
+	cancel  context.CancelFunc
+	r       scriptRun
 	globals *lua.LTable // the real globals; scripts see them through env
-	// env is the scripts' global table: it reads through to globals and
-	// holds only _G, KEYS and ARGV, since it refuses new keys (__newindex,
-	// rawset) and its metatable is protected.
+	// env is the scripts' global table: empty, it reads through to shown
+	// (the globals, _G, KEYS and ARGV) and refuses every write (__newindex,
+	// rawset); its metatable is protected.
 	env      *lua.LTable
 	envMeta  *lua.LTable
+	shown    *lua.LTable
 	readonly map[*lua.LTable]bool
 	cur      *scriptRun
+	// fnProto and fn are the last script run here and its closure, reused
+	// while the same script runs again.
+	fnProto *lua.FunctionProto
+	fn      *lua.LFunction
+	// args, argBuf and sub are redis.call's argument vector, its bytes and
+	// its command context, reused by every call (arguments are only valid
+	// during a call).
+	args    [][]byte
+	argBuf  []byte
+	argEnds []int
+	sub     Ctx
+	// keys and argv are the KEYS and ARGV tables, reused between runs.
+	keys, argv argTable
 }
 
 // scriptRun is the state of one EVAL.
@@ -123,14 +145,52 @@ func newLuaVM() *luaVM {
 		mt.RawSetString("__index", g.RawGetString("string"))
 		mt.RawSetString("__metatable", lua.LFalse)
 	}
+	// The real globals refuse new keys and raise on missing ones, so that
+	// code loaded with loadstring (which runs in them) is sandboxed too.
+	// Scripts run in env, an empty table that refuses every write and
+	// reads through to shown: a copy of the globals plus _G, KEYS and ARGV
+	// (a table lookup, without a call), which raises on missing names.
+	gm := L.NewTable()
+	gm.RawSetString("__index", L.NewFunction(vm.globalGet))
+	gm.RawSetString("__newindex", L.NewFunction(vm.denyWrite))
+	gm.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(g, gm)
+	vm.env = L.NewTable()
+	vm.shown = L.CreateTable(0, 64)
+	g.ForEach(func(k, v lua.LValue) { vm.shown.RawSet(k, v) })
+	vm.shown.RawSetString("_G", vm.env)
+	L.SetMetatable(vm.shown, gm)
 	vm.envMeta = L.NewTable()
-	vm.envMeta.RawSetString("__index", L.NewFunction(vm.globalGet))
+	vm.envMeta.RawSetString("__index", vm.shown)
 	vm.envMeta.RawSetString("__newindex", L.NewFunction(vm.denyWrite))
 	vm.envMeta.RawSetString("__metatable", lua.LFalse)
-	vm.env = L.NewTable()
 	L.SetMetatable(vm.env, vm.envMeta)
-	vm.env.RawSetString("_G", vm.env)
+	vm.rearm()
 	return vm
+}
+
+// rearm gives the interpreter a fresh, uncancelled context.
+func (vm *luaVM) rearm() {
+	if vm.cancel != nil {
+		vm.cancel()
+	}
+	vm.ctx, vm.cancel = context.WithCancel(context.Background())
+	vm.L.SetContext(vm.ctx)
+}
+
+// close releases the interpreter.
+func (vm *luaVM) close() {
+	vm.cancel()
+	vm.L.Close()
+}
+
+// reset prepares r for a new run of the script sha for c.
+func (r *scriptRun) reset(c *Ctx, sha string, readOnly bool) {
+	r.c, r.sha, r.readOnly, r.proto, r.errorLine, r.slot = c, sha, readOnly, 2, 0, -1
+	r.wrote.Store(false)
+	r.killed.Store(false)
+	r.slow.Store(false)
+	r.w.Reset()
 }
 
 // readonlyView is an empty table that reads through to t and refuses
@@ -165,8 +225,10 @@ func (vm *luaVM) globalGet(L *lua.LState) int {
 // rawset is Lua's rawset, refusing the read-only tables.
 func (vm *luaVM) rawset(L *lua.LState) int {
 	t := L.CheckTable(1)
-	if vm.readonly[t] || t == vm.env {
-		raise(L, errScriptReadonly)
+	if vm.readonly[t] || t == vm.env || t == vm.globals {
+		// A plain message without a position, as Redis's luaL_error from C.
+		vm.cur.errorLine = currentLine(L)
+		L.Error(lua.LString(errScriptReadonly), 0)
 	}
 	L.CheckAny(2)
 	L.CheckAny(3)
@@ -188,6 +250,9 @@ func (vm *luaVM) pcall(L *lua.LState) int {
 			if msg, ok := t.RawGetString("err").(lua.LString); ok {
 				obj = msg
 			}
+		}
+		if msg, ok := obj.(lua.LString); ok {
+			obj = lua.LString(quoteArgFunc(string(msg)))
 		}
 		L.SetTop(0)
 		L.Push(lua.LFalse)
@@ -248,12 +313,18 @@ func (vm *luaVM) run(r *scriptRun, proto *lua.FunctionProto, keys, argv [][]byte
 	defer func() {
 		vm.cur = nil
 		c.Conn.SetDB(db) // SELECT inside a script does not outlive it, as in Redis 7
+		vm.keys.release(L)
+		vm.argv.release(L)
 	}()
 
-	vm.env.RawSetString("KEYS", bytesTable(L, keys))
-	vm.env.RawSetString("ARGV", bytesTable(L, argv))
-	fn := L.NewFunctionFromProto(proto)
-	fn.Env = vm.env
+	vm.shown.RawSetString("KEYS", vm.keys.fill(L, keys))
+	vm.shown.RawSetString("ARGV", vm.argv.fill(L, argv))
+	if vm.fnProto != proto {
+		vm.fn = L.NewFunctionFromProto(proto)
+		vm.fn.Env = vm.env
+		vm.fnProto = proto
+	}
+	fn := vm.fn
 
 	top := L.GetTop()
 	defer L.SetTop(top)
@@ -286,18 +357,41 @@ func (vm *luaVM) failure(err error, sha string) string {
 		if obj != nil {
 			text = lua.LVAsString(obj)
 		}
-		e.msg = "ERR " + text
+		e.msg = "ERR " + quoteArgFunc(text)
 		if e.line = positionLine(text); e.line == 0 {
 			e.line = vm.cur.errorLine
 		}
 	}
 	if vm.cur.killed.Load() {
-		e.msg = "ERR Script killed by user with SCRIPT KILL..."
+		e.msg = errScriptKilled
 	}
 	if e.line > 0 {
 		return oneLine(e.msg + " script: " + sha + ", on @" + scriptChunk + ":" + strconv.Itoa(e.line) + ".")
 	}
 	return oneLine(e.msg)
+}
+
+// quoteArgFunc quotes the function name in gopher-lua's "bad argument #N
+// to NAME (...)" as Lua 5.1's luaL_argerror does ("to 'NAME'").
+func quoteArgFunc(msg string) string {
+	const prefix = "bad argument #"
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return msg
+	}
+	j := i + len(prefix)
+	for j < len(msg) && '0' <= msg[j] && msg[j] <= '9' {
+		j++
+	}
+	rest, ok := strings.CutPrefix(msg[j:], " to ")
+	if !ok || strings.HasPrefix(rest, "'") {
+		return msg
+	}
+	name, tail, ok := strings.Cut(rest, " (")
+	if !ok || name == "" || strings.Contains(name, " ") {
+		return msg
+	}
+	return msg[:j] + " to '" + name + "' (" + tail
 }
 
 // positionLine is N in a message starting "user_script:N:", else 0.
@@ -317,12 +411,43 @@ func positionLine(text string) int {
 	return n
 }
 
-func bytesTable(L *lua.LState, items [][]byte) *lua.LTable {
-	t := L.CreateTable(len(items), 0)
-	for i, b := range items {
-		t.RawSetInt(i+1, lua.LString(b))
+// argTable is KEYS or ARGV. Its table is reused by the next run while
+// scripts leave it as they got it: no metatable and no key beyond its
+// items (items they changed are all overwritten). Nothing else can keep a
+// reference to it past a run, since scripts cannot write any table that
+// outlives them.
+type argTable struct {
+	t *lua.LTable
+	n int // the items of the last fill
+}
+
+// fill sets the table's items and returns it.
+func (a *argTable) fill(L *lua.LState, items [][]byte) *lua.LTable {
+	if a.t == nil {
+		a.t, a.n = L.CreateTable(len(items), 0), 0
 	}
-	return t
+	for i, b := range items {
+		a.t.RawSetInt(i+1, lua.LString(b))
+	}
+	for i := len(items) + 1; i <= a.n; i++ {
+		a.t.RawSetInt(i, lua.LNil)
+	}
+	a.n = len(items)
+	return a.t
+}
+
+// release drops the table if the script changed its shape.
+func (a *argTable) release(L *lua.LState) {
+	if a.t == nil {
+		return
+	}
+	var after lua.LValue = lua.LNil
+	if a.n > 0 {
+		after = lua.LNumber(a.n)
+	}
+	if k, _ := a.t.Next(after); k != lua.LNil || L.GetMetatable(a.t) != lua.LNil {
+		a.t = nil
+	}
 }
 
 // redisLib builds the redis table.
@@ -349,7 +474,7 @@ func (vm *luaVM) redisLib() *lua.LTable {
 				L.Push(errorTable(L, "-ERR "+errScriptArgsType))
 				return 1
 			}
-			st := L.NewTable()
+			st := L.CreateTable(0, 1)
 			st.RawSetString("ok", L.Get(1))
 			L.Push(st)
 			return 1
@@ -392,7 +517,7 @@ func errorTable(L *lua.LState, text string) *lua.LTable {
 	} else {
 		msg = "ERR " + strings.Trim(text, "\r\n")
 	}
-	t := L.NewTable()
+	t := L.CreateTable(0, 1)
 	t.RawSetString("err", lua.LString(msg))
 	return t
 }
@@ -459,17 +584,24 @@ func (vm *luaVM) call(L *lua.LState, raiseErrors bool) int {
 	if n == 0 {
 		return fail(errScriptNoArgs)
 	}
-	args := make([][]byte, n)
+	buf, ends := vm.argBuf[:0], vm.argEnds[:0]
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
-			args[i-1] = []byte(v)
+			buf = append(buf, v...)
 		case lua.LNumber:
-			args[i-1] = resp.AppendDouble(nil, float64(v))
+			buf = resp.AppendDouble(buf, float64(v))
 		default:
 			return fail(errScriptArgType)
 		}
+		ends = append(ends, len(buf))
 	}
+	args, start := vm.args[:0], 0
+	for _, end := range ends {
+		args = append(args, buf[start:end:end])
+		start = end
+	}
+	vm.argBuf, vm.argEnds, vm.args = buf, ends, args
 	c := r.c
 	spec := c.Srv.table.Lookup(args)
 	switch {
@@ -496,7 +628,9 @@ func (vm *luaVM) call(L *lua.LState, raiseErrors bool) int {
 	}
 	r.w.Reset()
 	r.w.SetProto(r.proto)
-	sub := &Ctx{Args: args, W: &r.w, Conn: c.Conn, Sess: c.Sess, Srv: c.Srv, Spec: spec, Start: c.Start}
+	sub := &vm.sub
+	*sub = Ctx{Args: args, W: &r.w, Conn: c.Conn, Sess: c.Sess, Srv: c.Srv, Spec: spec, Start: c.Start}
+	defer func() { *sub = Ctx{} }()
 	if spec.usesTx {
 		sub.Tx = c.Tx
 		if db := c.Conn.DB(); db != c.Tx.DB() { // the script ran SELECT
@@ -522,7 +656,7 @@ func (vm *luaVM) call(L *lua.LState, raiseErrors bool) int {
 // replyToLua converts a reply to Lua as Redis's redisProtocolToLuaType.
 func replyToLua(L *lua.LState, v resp.Value) lua.LValue {
 	field := func(name string, val lua.LValue) *lua.LTable {
-		t := L.NewTable()
+		t := L.CreateTable(0, 1)
 		t.RawSetString(name, val)
 		return t
 	}
@@ -548,13 +682,13 @@ func replyToLua(L *lua.LState, v resp.Value) lua.LValue {
 		}
 		return t
 	case '%':
-		m := L.NewTable()
+		m := L.CreateTable(0, len(v.Array))
 		for i := 0; i+1 < len(v.Array); i += 2 {
 			m.RawSet(replyToLua(L, v.Array[i]), replyToLua(L, v.Array[i+1]))
 		}
 		return field("map", m)
 	case '~':
-		s := L.NewTable()
+		s := L.CreateTable(0, len(v.Array))
 		for _, e := range v.Array {
 			s.RawSet(replyToLua(L, e), lua.LTrue)
 		}
@@ -569,7 +703,7 @@ func replyToLua(L *lua.LState, v resp.Value) lua.LValue {
 	case '(':
 		return field("big_number", lua.LString(v.Str))
 	case '=':
-		vt := L.NewTable()
+		vt := L.CreateTable(0, 2)
 		vt.RawSetString("format", lua.LString(v.Str[:3]))
 		vt.RawSetString("string", lua.LString(v.Str[4:]))
 		return field("verbatim_string", vt)

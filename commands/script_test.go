@@ -25,6 +25,10 @@ func TestScript_SHA(t *testing.T) {
 	for body, want := range map[string]string{
 		"return 1": "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
 		"":         "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+		// The SHA1s go-redsync ships with its scripts.
+		redsyncDelete:  "e950836ed1e694540c503ef9972b8de518044d3b",
+		redsyncTouchNX: "b6b55c439e02c6f52ffb8be7ec8c0d0ac816ea79",
+		redsyncTouch:   "d75bb8b5bd13532ddedd17762e772346e39b321e",
 	} {
 		if got := scriptSHA([]byte(body)); got != want {
 			t.Errorf("scriptSHA(%q) = %s, want %s", body, got, want)
@@ -246,16 +250,15 @@ func TestScript_KillUnkillable(t *testing.T) {
 		sc.cmdKill(c)
 		return string(c.W.Buffered())
 	}
-	sc.track(clean, true)
-	sc.track(dirty, true)
+	sc.running = []*scriptRun{clean, dirty}
 	if got := kill(); got != "-"+errUnkillable+"\r\n" || killed != 0 {
 		t.Fatalf("SCRIPT KILL with a script that wrote = %q (%d cancelled)", got, killed)
 	}
-	sc.track(dirty, false)
+	sc.running = []*scriptRun{clean}
 	if got := kill(); got != "+OK\r\n" || killed != 1 || !clean.killed.Load() {
 		t.Fatalf("SCRIPT KILL = %q (%d cancelled)", got, killed)
 	}
-	sc.track(clean, false)
+	sc.running = nil
 	if got := kill(); got != "-"+errNotBusy+"\r\n" {
 		t.Fatalf("SCRIPT KILL with nothing running = %q", got)
 	}

@@ -258,7 +258,7 @@ func validate(s *Spec) {
 	if s.KeysFunc != nil && s.Flags&MovableKeys == 0 {
 		s.Flags |= MovableKeys
 	}
-	s.usesTx = s.Flags&(Write|ReadOnly|Keyspace) != 0 || s.FirstKey > 0 || s.KeysFunc != nil
+	s.usesTx = s.Flags&(Write|ReadOnly|Keyspace) != 0 || (s.FirstKey > 0 && !s.channelsOnly()) || s.KeysFunc != nil
 }
 
 // Lookup finds the command for args: the subcommand of a container when

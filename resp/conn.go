@@ -341,7 +341,14 @@ type pushBox struct {
 	held    bool
 	writing bool // a writePushes goroutine is running
 	dead    bool // over its limit or failed to write: Push drops frames
+	// spare is the batch the push writer wrote last, emptied: the next
+	// batch reuses it, so a busy subscriber's frames are copied into
+	// two alternating buffers instead of a new one per batch.
+	spare []byte
 }
+
+// maxSparePushCap is the largest push batch buffer kept for reuse.
+const maxSparePushCap = 64 << 10
 
 // Push queues frame, one whole encoded frame, for the client and reports
 // whether it was queued. Safe from any goroutine; it never blocks on the
@@ -388,12 +395,15 @@ func (c *Conn) writePushes() {
 			return
 		}
 		buf := p.buf
-		p.buf, p.inflight = nil, len(buf)
+		p.buf, p.spare, p.inflight = p.spare, nil, len(buf)
 		p.mu.Unlock()
 		err := c.write(buf)
 		c.writeMu.Unlock()
 		p.mu.Lock()
 		p.inflight = 0
+		if cap(buf) <= maxSparePushCap {
+			p.spare = buf[:0]
+		}
 		if err != nil {
 			p.dead, p.buf, p.writing = true, nil, false
 		}

@@ -162,6 +162,7 @@ func (s *Store) DropSlot(slot uint16) (int, error) {
 			ks.expires.Delete(expiry{e.ExpireAt, k})
 		}
 		s.unindexSlot(0, e)
+		s.changed(0, k, false)
 		n++
 	}
 	if err := it.Close(); err != nil {

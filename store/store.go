@@ -117,6 +117,7 @@ type Store struct {
 	evicted   atomic.Int64 // keys evicted (INFO evicted_keys)
 
 	removalHook atomic.Pointer[func(db int, key string, why Removal)] // expire.go
+	changeHook  atomic.Pointer[ChangeHook]                            // watch.go
 
 	applied atomic.Uint64 // last batch generation applied to Pebble
 	synced  atomic.Uint64 // last batch generation known synced to disk

@@ -252,6 +252,7 @@ func (tx *Tx) Random() *Entry {
 
 // Flush deletes every key of the database (FLUSHDB).
 func (tx *Tx) Flush() {
+	tx.s.changed(tx.db, "", true)
 	ks := tx.ks()
 	if len(ks.entries) == 0 {
 		return
@@ -269,6 +270,7 @@ func (tx *Tx) Flush() {
 
 // FlushAll deletes every key of every database (FLUSHALL).
 func (tx *Tx) FlushAll() {
+	tx.s.changed(-1, "", true)
 	for db := range tx.s.mu.dbs {
 		tx.In(db).touchAll()
 		tx.s.used.Add(-tx.s.mu.dbs[db].used)

@@ -71,9 +71,27 @@ func (s *Store) unwatchLocked(w *Watch) {
 	w.dirty = false
 }
 
-// touch marks the watchers of key in tx's database dirty and wakes the
-// clients blocked on it.
+// ChangeHook is told of changes to the keyspace: with flushed false, that
+// key in db was written, deleted, expired, evicted, installed from a
+// replica or dropped with its slot; with flushed true, that db (or every
+// database, db -1) was flushed. It runs while the store's lock is held: it
+// must not block and must not call the store.
+type ChangeHook func(db int, key string, flushed bool)
+
+// SetChangeHook sets the change hook (nil: none).
+func (s *Store) SetChangeHook(fn ChangeHook) { s.changeHook.Store(&fn) }
+
+// changed calls the change hook, if any. REQUIRES: s.mu held.
+func (s *Store) changed(db int, key string, flushed bool) {
+	if fn := s.changeHook.Load(); fn != nil && *fn != nil {
+		(*fn)(db, key, flushed)
+	}
+}
+
+// touch marks the watchers of key in tx's database dirty, wakes the
+// clients blocked on it and tells the change hook.
 func (tx *Tx) touch(key string) {
+	tx.s.changed(tx.db, key, false)
 	if len(tx.s.mu.blocked) != 0 {
 		tx.signal(key)
 	}

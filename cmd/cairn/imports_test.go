@@ -22,6 +22,7 @@ var allowedImports = map[string][]string{
 	"cairn/scripts/clusterbench": {},
 	"cairn/scripts/plotmetrics":  {},
 	"cairn/scripts/zipfhit":      {},
+	"cairn/scripts/pubfanout":    {},
 }
 
 func TestImportDirection(t *testing.T) {
