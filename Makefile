@@ -3,12 +3,13 @@
 #   make cluster  build and run a local 3-node cluster in the foreground (ports 7001-7003, ./data/<port>)
 #   make test   install test dependencies, then vet, format check and every test with -race
 #   make crash  50 rounds of kill -9 under concurrent writers (make test runs 5), then the store crash tests
+#   make compat  real client libraries (Go, Node, Python, redis-cli) against a single node, a 3-node cluster and a real Redis
 
 GO      ?= go
 BIN     := bin/cairn
 ARGS    ?=
 
-.PHONY: run cluster build test crash deps vet fmt-check unit bench fuzz clean
+.PHONY: run cluster build test crash compat deps vet fmt-check unit bench fuzz clean
 
 run: build
 	./$(BIN) --dir ./data $(ARGS)
@@ -39,6 +40,11 @@ test: deps vet fmt-check
 crash:
 	$(GO) test -v -count=1 -timeout 10m -run 'TestCrash_' ./commands -args -crash.rounds 50
 	$(GO) test -v -count=1 -timeout 10m -run 'TestCrash_' ./store
+
+# Client libraries' flows (compat/<suite>/run.sh) against a real redis-server
+# (the control), a single node and a local 3-node cluster; see compat/run.sh.
+compat: build
+	./compat/run.sh
 
 # Short fuzzing of the request reader (the corpus itself runs in make test).
 fuzz:
