@@ -251,7 +251,10 @@ func cmdClusterNodes(c *Ctx) {
 // cmdClusterInfo is CLUSTER INFO: Redis's fields, then Cairn's own (the
 // lines of INFO cluster). A slot is ok when it has a live replica and fail
 // otherwise; Cairn has no "possibly failing" state, so pfail is 0.
-// cluster_size is the number of nodes that are primary of some slot.
+// cluster_state is ok once every slot is ok and this node holds every slot
+// it is primary of (until then those slots answer TRYAGAIN): once every
+// node says ok, every slot is served. cluster_size is the number of nodes
+// that are primary of some slot.
 func cmdClusterInfo(c *Ctx) {
 	cl := c.Srv.cluster
 	v := cl.View()
@@ -270,7 +273,7 @@ func cmdClusterInfo(c *Ctx) {
 		assigned = store.SlotCount
 	}
 	state := "ok"
-	if fail > 0 || assigned < store.SlotCount {
+	if fail > 0 || assigned < store.SlotCount || !cl.Ready() {
 		state = "fail"
 	}
 	var b infoBuf

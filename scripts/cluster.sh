@@ -66,6 +66,20 @@ ping() {
 	[ "$reply" = "+PONG" ]
 }
 
+# state_ok succeeds once the node on port says cluster_state:ok: every slot
+# has a live primary and the node serves every slot it is primary of.
+state_ok() {
+	local line
+	line=$(
+		exec 2>/dev/null
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf '*2\r\n$7\r\nCLUSTER\r\n$4\r\nINFO\r\n' >&3
+		read -r -t 1 _ <&3 # the bulk string's length
+		read -r -t 1 line <&3 && printf '%s' "${line%$'\r'}"
+	) || true
+	[ "$line" = "cluster_state:ok" ]
+}
+
 # start_node starts one node in the background and waits until it answers.
 start_node() {
 	local port=$1
@@ -99,6 +113,20 @@ start_node "$first" "$@"
 for port in "${ports[@]:1}"; do
 	start_node "$port" --join "127.0.0.1:$((first + 10000))" "$@"
 done
+
+# Wait (at most 30 s) until every node serves its slots: before that,
+# commands on the slots still changing primary get TRYAGAIN.
+for _ in $(seq 300); do
+	ready=0
+	for port in "${ports[@]}"; do
+		if state_ok "$port"; then ready=$((ready + 1)); fi
+	done
+	[ "$ready" = "${#ports[@]}" ] && break
+	sleep 0.1
+done
+if [ "$ready" != "${#ports[@]}" ]; then
+	echo "cluster.sh: $ready of ${#ports[@]} nodes say cluster_state:ok after 30 s (see CLUSTER INFO)" >&2
+fi
 
 cat <<EOF
 
