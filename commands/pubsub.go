@@ -178,6 +178,17 @@ func (ps *pubsubState) kindCounts(connID uint64) (n [numKinds]int) {
 	return n
 }
 
+// sizes is the number of channels, patterns and shard channels with
+// subscribers (INFO stats).
+func (ps *pubsubState) sizes() (n [numKinds]int) {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	for k, reg := range ps.regs {
+		n[k] = len(reg)
+	}
+	return n
+}
+
 // counts returns a connection's channel and pattern subscriptions.
 func (ps *pubsubState) counts(connID uint64) (channels, patterns int) {
 	n := ps.kindCounts(connID)

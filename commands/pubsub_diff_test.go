@@ -124,6 +124,7 @@ func TestPubSub_ShardDiff(t *testing.T) {
 			p.do("PUBSUB", "NOSUCH")
 			p.do("PUBSUB", "NUMSUB", "a", "x")
 			p.do("PUBSUB", "CHANNELS")
+			d.infoCounts()
 
 			s.do("UNSUBSCRIBE") // drops x only
 			s.do("PUNSUBSCRIBE")
@@ -164,5 +165,16 @@ func TestPubSub_ShardGetKeysDiff(t *testing.T) {
 		{"COMMAND", "INFO", "SSUBSCRIBE", "SUNSUBSCRIBE", "SPUBLISH", "PUBSUB|SHARDCHANNELS", "PUBSUB|SHARDNUMSUB"},
 	} {
 		d.do(args...)
+	}
+}
+
+// infoCounts compares INFO stats' subscription counts on both servers.
+func (d *pubsubDiffer) infoCounts() {
+	d.pub.t.Helper()
+	want, got := infoKV(d.pub.redis.do("INFO", "stats")), infoKV(d.pub.cairn.do("INFO", "stats"))
+	for _, k := range []string{"pubsub_channels", "pubsub_patterns", "pubsubshard_channels"} {
+		if want[k] == "" || got[k] != want[k] {
+			d.pub.t.Errorf("INFO %s: redis %q, cairn %q", k, want[k], got[k])
+		}
 	}
 }
