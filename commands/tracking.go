@@ -184,12 +184,14 @@ func cmdClientTracking(c *Ctx) {
 // may be a prefix of another new one or of one the connection has.
 func prefixCollision(old *tracker, prefixes []string) string {
 	overlap := func(a, b string) bool { return strings.HasPrefix(a, b) || strings.HasPrefix(b, a) }
+	var existing []string
+	if old != nil {
+		existing = sortedPrefixes(old)
+	}
 	for i, p := range prefixes {
-		if old != nil {
-			for _, q := range sortedPrefixes(old) {
-				if overlap(p, q) {
-					return "ERR Prefix '" + p + "' overlaps with an existing prefix '" + q + "'. Prefixes for a single client must not overlap."
-				}
+		for _, q := range existing {
+			if overlap(p, q) {
+				return "ERR Prefix '" + p + "' overlaps with an existing prefix '" + q + "'. Prefixes for a single client must not overlap."
 			}
 		}
 		for _, q := range prefixes[i+1:] {
@@ -210,8 +212,6 @@ func (s *Server) clientByID(id int64) *resp.Conn {
 	}
 	return nil
 }
-
-func (s *Server) clientExists(id int64) bool { return s.clientByID(id) != nil }
 
 // registerTrackingHook subscribes the tracking table to the store's
 // changes, the first time a connection turns tracking on.
@@ -297,12 +297,16 @@ func (sess *Session) caches() bool {
 	return tr != nil && !tr.bcast && !(tr.optin && !sess.caching) && !(tr.optout && sess.caching)
 }
 
-// tracksRead reports whether ctx's command remembers its keys when it runs:
-// read-only commands other than EVAL_RO and EVALSHA_RO, whose scripts'
-// commands are remembered one by one instead.
+// remembers reports whether sess's read-only command spec, run now, makes
+// its keys remembered (shard channels are not keys to cache).
+func (sess *Session) remembers(spec *Spec) bool {
+	return spec.Flags&ReadOnly != 0 && spec.Flags&PubSub == 0 && sess.caches()
+}
+
+// tracksRead reports whether ctx's command remembers its keys when it runs
+// here: EVAL_RO and EVALSHA_RO do not, the commands their scripts call do.
 func tracksRead(ctx *Ctx) bool {
-	return ctx.Spec.Flags&ReadOnly != 0 && ctx.Spec.Flags&PubSub == 0 &&
-		ctx.Spec.fullName != "eval_ro" && ctx.Spec.fullName != "evalsha_ro" && ctx.Sess.caches()
+	return ctx.Spec.fullName != "eval_ro" && ctx.Spec.fullName != "evalsha_ro" && ctx.Sess.remembers(ctx.Spec)
 }
 
 // remember records that ctx's connection may cache the keys of its
@@ -370,11 +374,10 @@ func (s *Server) forwarding(ctx *Ctx) func() {
 	}
 	var keys []string
 	note := func(spec *Spec, args [][]byte) {
-		if spec.Flags&ReadOnly == 0 || spec.Flags&PubSub != 0 || !ctx.Sess.caches() {
-			return
-		}
-		for _, p := range spec.keyPositions(args) {
-			keys = append(keys, string(args[p]))
+		if ctx.Sess.remembers(spec) { // a forwarded script's keys too: its commands run there
+			for _, p := range spec.keyPositions(args) {
+				keys = append(keys, string(args[p]))
+			}
 		}
 	}
 	if ctx.Spec.fullName == "exec" {
